@@ -1,0 +1,595 @@
+"""Tests for tinygrad_lite.engine: values, operations, backward, grad, no_grad."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
+from tinygrad_lite.engine import ieee_div, ieee_exp, ieee_log, ieee_pow, linear, total
+
+# ---------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize(
+    "data",
+    [3, 3.5, -0.0, True, np.float64(1.25), np.float32(0.5), np.int64(7), Fraction(1, 4)],
+)
+def test_value_accepts_real_numbers_as_float(data: object) -> None:
+    v = Value(data, label="v")
+    assert type(v.data) is float
+    assert v.data == float(data)  # type: ignore[arg-type]
+    assert v.grad == 0.0 and type(v.grad) is float
+    assert v.label == "v" and v.op == "" and v.operands == ()
+
+
+def test_value_accepts_one_element_array() -> None:
+    assert Value(np.array([2.5])).data == 2.5
+    assert Value(np.array(4)).data == 4.0
+
+
+@pytest.mark.parametrize(
+    ("data", "type_name"),
+    [
+        ("1.0", "str"),
+        (None, "NoneType"),
+        (1 + 2j, "complex"),
+        ([1.0], "list"),
+        (np.array([1.0, 2.0]), "ndarray"),
+        (np.complex128(1), "complex128"),
+    ],
+)
+def test_value_rejects_non_real_with_type_in_message(data: object, type_name: str) -> None:
+    with pytest.raises(TypeError, match=type_name):
+        Value(data)
+
+
+def test_label_must_be_str() -> None:
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+
+
+def test_bad_operand_raises_type_error_and_leaves_operands_unchanged() -> None:
+    a = Value(2.0, "a")
+    with pytest.raises(TypeError, match="str"):
+        a * "x"  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        a + None  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        a ** [2]  # type: ignore[operator]
+    assert a.data == 2.0 and a.grad == 0.0 and a.operands == () and a.op == ""
+
+
+def test_operations_record_op_and_operands_in_order() -> None:
+    a, b = Value(2.0, "a"), Value(5.0, "b")
+    for result, op in [
+        (a + b, "+"),
+        (a - b, "-"),
+        (a * b, "*"),
+        (a / b, "/"),
+        (a**b, "**"),
+    ]:
+        assert result.op == op
+        assert result.operands == (a, b)
+    reflected = 1 - a
+    assert reflected.op == "-" and reflected.operands[1] is a
+    assert reflected.operands[0].data == 1.0
+    assert (a**2).op == "**2" and (a**2).operands == (a,)
+    assert (2**a).op == "**" and (2**a).operands[1] is a
+    for method, op in [
+        (Value.exp, "exp"),
+        (Value.log, "log"),
+        (Value.tanh, "tanh"),
+        (Value.sigmoid, "sigmoid"),
+        (Value.relu, "relu"),
+    ]:
+        result = method(a)
+        assert result.op == op and result.operands == (a,)
+    assert (-a).op == "neg"
+
+
+def test_numpy_scalar_on_the_left_gives_a_value() -> None:
+    a = Value(2.0)
+    result = np.float64(3.0) * a
+    assert isinstance(result, Value) and result.data == 6.0
+
+
+def test_repr_shows_label_data_grad_op() -> None:
+    a = Value(2.0, "a")
+    b = a * 3
+    b.label = "b"
+    assert repr(a) == "Value(label='a', data=2.0, grad=0.0)"
+    assert repr(b) == "Value(label='b', data=6.0, grad=0.0, op='*')"
+
+
+def test_values_hash_by_identity() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert len({a, b, a}) == 2
+    assert {a: 1, b: 2}[a] == 1
+
+
+def test_truth_value_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"\.data"):
+        bool(Value(1.0))
+
+
+# ---------------------------------------------------------------- each operation
+
+# (name, build from leaves, forward in NumPy, analytic derivatives in NumPy)
+UnaryCase = tuple[str, Callable[[Value], Value], Callable[[float], float], Callable[[float], float]]
+
+
+def _sig(x: float) -> float:
+    return float(1 / (1 + np.exp(-np.float64(x))))
+
+
+UNARY: list[UnaryCase] = [
+    ("neg", lambda a: -a, lambda x: -x, lambda x: -1.0),
+    ("exp", Value.exp, lambda x: float(np.exp(x)), lambda x: float(np.exp(x))),
+    ("log", Value.log, lambda x: float(np.log(x)), lambda x: 1.0 / x),
+    ("tanh", Value.tanh, lambda x: float(np.tanh(x)), lambda x: 1.0 - float(np.tanh(x)) ** 2),
+    ("sigmoid", Value.sigmoid, _sig, lambda x: _sig(x) * (1.0 - _sig(x))),
+    ("relu", Value.relu, lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
+    ("pow3", lambda a: a**3, lambda x: x**3, lambda x: 3 * x**2),
+    ("pow-0.5", lambda a: a**-0.5, lambda x: x**-0.5, lambda x: -0.5 * x**-1.5),
+    ("rpow", lambda a: 2**a, lambda x: 2.0**x, lambda x: 2.0**x * math.log(2.0)),
+    ("rdiv", lambda a: 1 / a, lambda x: 1 / x, lambda x: -1 / x**2),
+    ("rsub", lambda a: 1 - a, lambda x: 1 - x, lambda x: -1.0),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "build", "forward", "derivative"), UNARY, ids=[c[0] for c in UNARY]
+)
+@pytest.mark.parametrize("x", [0.3, 1.7, 4.0])
+def test_unary_value_and_derivative(
+    name: str,
+    build: Callable[[Value], Value],
+    forward: Callable[[float], float],
+    derivative: Callable[[float], float],
+    x: float,
+) -> None:
+    a = Value(x, "a")
+    out = build(a)
+    out.backward()
+    assert out.data == pytest.approx(forward(x), rel=1e-15, abs=0)
+    assert a.grad == pytest.approx(derivative(x), rel=1e-14, abs=0)
+
+
+@pytest.mark.parametrize("x", [-2.5, -0.1])
+def test_relu_and_negative_points(x: float) -> None:
+    a = Value(x)
+    out = a.relu()
+    out.backward()
+    assert out.data == 0.0 and a.grad == 0.0
+
+
+def test_relu_derivative_at_zero_is_zero() -> None:
+    a = Value(0.0)
+    a.relu().backward()
+    assert a.grad == 0.0
+
+
+@pytest.mark.parametrize(("x", "y"), [(2.0, 5.0), (-1.5, 0.25), (3.0, -4.0)])
+def test_binary_values_and_derivatives(x: float, y: float) -> None:
+    cases: list[tuple[Callable[[Value, Value], Value], float, float, float]] = [
+        (lambda a, b: a + b, x + y, 1.0, 1.0),
+        (lambda a, b: a - b, x - y, 1.0, -1.0),
+        (lambda a, b: a * b, x * y, y, x),
+        (lambda a, b: a / b, x / y, 1 / y, -x / y**2),
+    ]
+    for build, value, d_a, d_b in cases:
+        a, b = Value(x), Value(y)
+        out = build(a, b)
+        out.backward()
+        assert out.data == value
+        assert a.grad == pytest.approx(d_a, rel=1e-15)
+        assert b.grad == pytest.approx(d_b, rel=1e-15)
+
+
+def test_pow_with_value_exponent() -> None:
+    a, b = Value(1.5), Value(2.5)
+    out = a**b
+    out.backward()
+    assert out.data == 1.5**2.5
+    assert a.grad == pytest.approx(2.5 * 1.5**1.5, rel=1e-15)
+    assert b.grad == pytest.approx(1.5**2.5 * math.log(1.5), rel=1e-15)
+
+
+def test_pow_exponent_gradient_at_zero_base_is_zero() -> None:
+    a, b = Value(0.0), Value(2.0)
+    (a**b).backward()
+    assert b.grad == 0.0 and a.grad == 0.0
+
+
+def test_total_and_linear_are_single_nodes_with_right_gradients() -> None:
+    xs = [Value(v) for v in (1.0, 2.0, 3.0)]
+    s = total(xs)
+    s.backward()
+    assert s.data == 6.0 and s.op == "sum" and [x.grad for x in xs] == [1.0, 1.0, 1.0]
+    w = [Value(0.5), Value(-2.0)]
+    x = [Value(3.0), Value(4.0)]
+    b = Value(0.25)
+    out = linear(w, x, b)
+    out.backward()
+    assert out.data == 0.5 * 3.0 + -2.0 * 4.0 + 0.25
+    assert out.operands == (*w, *x, b)
+    assert [v.grad for v in w] == [3.0, 4.0]
+    assert [v.grad for v in x] == [0.5, -2.0]
+    assert b.grad == 1.0
+    with pytest.raises(ValueError, match="2 weights and 1 inputs"):
+        linear(w, x[:1], b)
+    with pytest.raises(ValueError, match="at least one"):
+        total([])
+
+
+# ---------------------------------------------------------------- IEEE edge cases
+
+
+@pytest.mark.parametrize(
+    ("build", "x", "expected_value", "expected_grad"),
+    [
+        (Value.exp, 1000.0, math.inf, math.inf),
+        (Value.exp, -1000.0, 0.0, 0.0),
+        (Value.log, 0.0, -math.inf, math.inf),
+        (Value.log, -1.0, math.nan, -1.0),
+        (lambda a: 1 / a, 0.0, math.inf, -math.inf),
+        (lambda a: a / 0.0, 0.0, math.nan, math.inf),
+        (lambda a: a / 0.0, -2.0, -math.inf, math.inf),
+        (lambda a: a**-1, 0.0, math.inf, -math.inf),
+        (lambda a: a**0.5, -8.0, math.nan, math.nan),
+        (lambda a: a**2, 1e200, math.inf, 2e200),
+        (Value.sigmoid, -1000.0, 0.0, 0.0),
+        (Value.sigmoid, 1000.0, 1.0, 0.0),
+        (Value.tanh, math.inf, 1.0, 0.0),
+        (Value.relu, math.nan, math.nan, math.nan),
+    ],
+)
+def test_ieee_edge_cases_follow_numpy(
+    build: Callable[[Value], Value], x: float, expected_value: float, expected_grad: float
+) -> None:
+    a = Value(x)
+    out = build(a)
+    out.backward()
+    np.testing.assert_array_equal(out.data, expected_value)
+    np.testing.assert_array_equal(a.grad, expected_grad)
+
+
+@given(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+)
+def test_ieee_helpers_match_numpy_exactly_on_special_values(a: float, b: float) -> None:
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(ieee_div(a, b), np.float64(a) / np.float64(b))
+        expected_pow = np.power(np.float64(a), np.float64(b))
+        np.testing.assert_allclose(ieee_pow(a, b), expected_pow, rtol=4e-16)
+        np.testing.assert_allclose(ieee_exp(a), np.exp(np.float64(a)), rtol=4e-16)
+        np.testing.assert_allclose(ieee_log(a), np.log(np.float64(a)), rtol=4e-16)
+
+
+# ---------------------------------------------------------------- backward semantics
+
+
+def test_reused_leaf_accumulates_all_contributions() -> None:
+    # The seed network uses w3 twice: z3 = w3*a1 + w3*a2 + b3.
+    w3, a1, a2, b3 = Value(0.1, "w3"), Value(0.6, "a1"), Value(0.3, "a2"), Value(0.2, "b3")
+    z3 = w3 * a1 + w3 * a2 + b3
+    z3.backward()
+    assert w3.grad == 0.6 + 0.3
+    assert a1.grad == 0.1 and a2.grad == 0.1 and b3.grad == 1.0
+
+
+def test_shared_subexpression_gets_gradient_from_every_use() -> None:
+    x = Value(1.5, "x")
+    s = x * x  # used three times below
+    out = s * s + s.exp() - s
+    out.backward()
+    sv = 1.5 * 1.5
+    d_out_ds = 2 * sv + math.exp(sv) - 1
+    assert s.grad == pytest.approx(d_out_ds, rel=1e-15)
+    assert x.grad == pytest.approx(d_out_ds * 2 * 1.5, rel=1e-15)
+
+
+def test_backward_twice_adds_the_same_gradients_like_pytorch() -> None:
+    a = Value(3.0, "a")
+    b = a * a
+    c = b * 2
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (12.0, 2.0, 1.0)
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (24.0, 4.0, 2.0)
+
+
+def test_zero_grad_resets_every_node_of_the_graph_to_float_zero() -> None:
+    a = Value(3.0, "a")
+    b = a * a
+    c = b.tanh()
+    c.backward()
+    c.zero_grad()
+    for node in (a, b, c):
+        assert node.grad == 0.0 and type(node.grad) is float
+
+
+def test_seed_gradient() -> None:
+    a = Value(3.0)
+    out = a * 2
+    out.backward(0.5)
+    assert a.grad == 1.0 and out.grad == 0.5
+
+
+def test_intermediate_gradients_are_kept() -> None:
+    x = Value(0.5)
+    h = x * 4
+    y = h.sigmoid()
+    y.backward()
+    s = 1 / (1 + math.exp(-2.0))
+    assert h.grad == s * (1 - s)
+    assert x.grad == s * (1 - s) * 4
+
+
+def test_million_deep_chain_under_default_recursion_limit() -> None:
+    # Run in a fresh interpreter: build, backward and free a 1,000,000-op chain.
+    script = (
+        "import sys\n"
+        "from tinygrad_lite import Value\n"
+        "assert sys.getrecursionlimit() == 1000\n"
+        "x = Value(1.0, 'x')\n"
+        "v = x\n"
+        "for _ in range(1_000_000):\n"
+        "    v = v + x\n"
+        "v.backward()\n"
+        "assert v.data == 1_000_001.0, v.data\n"
+        "assert x.grad == 1_000_001.0, x.grad\n"
+        "del v\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
+
+
+def test_topological_order_is_operands_first_and_deterministic() -> None:
+    a, b = Value(1.0, "a"), Value(2.0, "b")
+    c = a * b
+    d = c + a
+    order = topological_order(d)
+    assert order == [a, b, c, order[3], d] or order.index(c) < order.index(d)
+    position = {node: i for i, node in enumerate(order)}
+    for node in order:
+        for operand in node.operands:
+            assert position[operand] < position[node]
+    assert [n.label for n in topological_order(d)] == [n.label for n in order]
+
+
+# ---------------------------------------------------------------- backward_steps
+
+
+def test_backward_steps_fully_consumed_equals_backward() -> None:
+    def build() -> tuple[Value, list[Value]]:
+        x, y = Value(0.7, "x"), Value(-1.2, "y")
+        z = (x * y + x.exp()).tanh() * y
+        return z, [x, y]
+
+    z1, leaves1 = build()
+    z1.backward()
+    z2, leaves2 = build()
+    steps = list(backward_steps(z2))
+    assert [v.grad for v in leaves1] == [v.grad for v in leaves2]
+    assert len(steps) == len(topological_order(z2))
+    first = steps[0]
+    assert first.node is z2 and first.grad == 1.0
+    assert first.contributions == tuple(1.0 * g for g in first.local_grads)
+
+
+def test_backward_steps_stopped_half_way_leaves_no_stale_contributions() -> None:
+    x = Value(2.0, "x")
+    y = x * x
+    z = y * 3
+    steps = backward_steps(z)
+    next(steps)  # only z visited: its contribution to y is pending
+    steps.close()
+    assert z.grad == 1.0 and y.grad == 0.0 and x.grad == 0.0
+    z.zero_grad()
+    z.backward()
+    assert x.grad == 12.0 and y.grad == 3.0
+
+
+# ---------------------------------------------------------------- grad()
+
+
+def test_grad_does_not_touch_dot_grad() -> None:
+    x = Value(2.0)
+    y = x**3
+    (g,) = grad(y, [x])
+    assert g.data == 12.0 and x.grad == 0.0
+
+
+def test_second_derivative_of_cube() -> None:
+    x = Value(2.0, "x")
+    (dy,) = grad(x**3, [x], create_graph=True)
+    (d2y,) = grad(dy, [x])
+    assert dy.data == 12.0
+    assert d2y.data == 12.0
+
+
+def test_hessian_of_two_variable_function() -> None:
+    x, y = Value(1.5, "x"), Value(-0.5, "y")
+    f = x * x * y + (x * y).tanh()
+    gx, gy = grad(f, [x, y], create_graph=True)
+    hxx, hxy = (g.data for g in grad(gx, [x, y]))
+    hyx, hyy = (g.data for g in grad(gy, [x, y]))
+    t = math.tanh(1.5 * -0.5)
+    sech2 = 1 - t * t
+    # f = x^2 y + tanh(xy); d/dx tanh(u) = sech^2(u) * u_x, sech^2' = -2 tanh sech^2
+    assert hxx == pytest.approx(2 * -0.5 + (-2 * t * sech2) * 0.25, rel=1e-14)
+    assert hxy == pytest.approx(2 * 1.5 + sech2 + (-2 * t * sech2) * 1.5 * -0.5, rel=1e-14)
+    assert hyx == pytest.approx(hxy, rel=1e-14)
+    assert hyy == pytest.approx((-2 * t * sech2) * 1.5 * 1.5, rel=1e-14)
+
+
+def test_grad_of_unrelated_input_is_zero_and_inputs_are_checked() -> None:
+    x, unrelated = Value(1.0), Value(5.0)
+    assert [g.data for g in grad(x * 2, [x, unrelated])] == [2.0, 0.0]
+    with pytest.raises(TypeError, match="input 0 is float"):
+        grad(x * 2, [1.0])  # type: ignore[list-item]
+
+
+unary_ops = st.sampled_from(["exp", "tanh", "sigmoid", "square", "neg", "scale"])
+
+
+def _apply(name: str, v: Value) -> Value:
+    if name == "square":
+        return v * v
+    if name == "neg":
+        return -v
+    if name == "scale":
+        return v * 0.7
+    result: Value = getattr(v, name)()
+    return result
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(unary_ops, min_size=1, max_size=4), st.floats(-1.5, 1.5))
+def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0: float) -> None:
+    def first_derivative(x_data: float) -> float:
+        x = Value(x_data)
+        out = x
+        for name in ops:
+            out = _apply(name, out)
+        out = out * x  # make x appear twice
+        return grad(out, [x])[0].data
+
+    x = Value(x0)
+    out = x
+    for name in ops:
+        out = _apply(name, out)
+    out = out * x
+    (d1,) = grad(out, [x], create_graph=True)
+    (d2,) = grad(d1, [x])
+    h = 1e-5
+    fd = (first_derivative(x0 + h) - first_derivative(x0 - h)) / (2 * h)
+    # central difference error ~ h^2 f''' + eps/h ~ 1e-10 for these smooth bounded chains
+    assert d2.data == pytest.approx(fd, rel=1e-6, abs=1e-8)
+
+
+# ---------------------------------------------------------------- no_grad and mistakes
+
+
+def test_no_grad_records_nothing_and_restores() -> None:
+    a = Value(2.0)
+    with no_grad():
+        b = a * 3
+    assert b.data == 6.0 and b.operands == () and b.op == ""
+    c = a * 3
+    assert c.operands[0] is a
+
+
+def test_backward_on_value_made_under_no_grad_says_so() -> None:
+    a = Value(2.0, "a")
+    with no_grad():
+        b = a * 3
+    with pytest.raises(RuntimeError, match="inside no_grad"):
+        b.backward()
+
+
+def test_backward_inside_no_grad_says_so() -> None:
+    a = Value(2.0)
+    b = a * 3
+    with no_grad(), pytest.raises(RuntimeError, match="inside no_grad"):
+        b.backward()
+    assert a.grad == 0.0
+
+
+def test_backward_on_leaf_warns() -> None:
+    a = Value(2.0, "a")
+    with pytest.warns(GraphWarning, match="leaf Value 'a'"):
+        a.backward()
+    assert a.grad == 1.0
+
+
+def test_no_warning_for_ordinary_backward() -> None:
+    a = Value(2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (a * a).backward()
+
+
+# ---------------------------------------------------------------- hypothesis vs finite differences
+
+BINARY = ["+", "-", "*", "/"]
+UNARY_SAFE = ["tanh", "sigmoid", "exp_small", "square", "neg"]
+
+
+@st.composite
+def random_expression(draw: st.DrawFn) -> tuple[list[float], list[tuple[str, int, int]]]:
+    """A program over 1-4 leaves: each instruction combines earlier results."""
+    n_leaves = draw(st.integers(1, 4))
+    leaves = draw(st.lists(st.floats(-2.0, 2.0), min_size=n_leaves, max_size=n_leaves))
+    program = []
+    for step in range(draw(st.integers(1, 8))):
+        available = n_leaves + step
+        op = draw(st.sampled_from(BINARY + UNARY_SAFE))
+        i = draw(st.integers(0, available - 1))
+        j = draw(st.integers(0, available - 1))
+        program.append((op, i, j))
+    return leaves, program
+
+
+def _run_program(xs: list[Value], program: list[tuple[str, int, int]]) -> Value:
+    slots = list(xs)
+    for op, i, j in program:
+        a, b = slots[i], slots[j]
+        if op == "+":
+            r = a + b
+        elif op == "-":
+            r = a - b
+        elif op == "*":
+            r = a * b
+        elif op == "/":
+            r = a / (b * b + 1.0)  # keep the divisor away from zero
+        elif op == "exp_small":
+            r = (a * 0.25).exp()
+        elif op == "square":
+            r = a * a
+        elif op == "neg":
+            r = -a
+        else:
+            r = getattr(a, op)()
+        slots.append(r)
+    return slots[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_expression())
+def test_random_expressions_match_central_differences(
+    case: tuple[list[float], list[tuple[str, int, int]]],
+) -> None:
+    leaves, program = case
+    xs = [Value(v) for v in leaves]
+    out = _run_program(xs, program)
+    if not math.isfinite(out.data) or abs(out.data) > 1e6:
+        return
+    out.backward()
+    for k in range(len(leaves)):
+        h = 1e-6 * max(1.0, abs(leaves[k]))
+
+        def f(delta: float, k: int = k) -> float:
+            shifted = [Value(v + (delta if m == k else 0.0)) for m, v in enumerate(leaves)]
+            return _run_program(shifted, program).data
+
+        fd = (f(h) - f(-h)) / (2 * h)
+        # error of the central difference: truncation ~ h^2 |f'''| plus rounding ~ eps |f| / h
+        tolerance = 1e-6 * max(1.0, abs(out.data), abs(fd))
+        assert abs(xs[k].grad - fd) <= tolerance, (k, xs[k].grad, fd)

@@ -1,0 +1,894 @@
+"""The scalar autograd engine: `Value`, its operations, and the backward loop.
+
+Design (see the forces in the project notes):
+
+* A node stores plain data: ``data``, ``grad``, ``label``, the operation that
+  made it (``_op``, an `Op` class or instance shared by many nodes) and its
+  operands as a tuple, in order. There are no closures, so no node refers back
+  to itself: graphs are freed by reference counting, not by the cyclic
+  garbage collector, and tracing, drawing and NumPy replay can read the graph
+  as data.
+* Each operation is one `Op` subclass holding its forward formula and its
+  local derivatives side by side. The derivatives are written with ordinary
+  arithmetic, so the same formula runs on floats (plain backward) and on
+  `Value`s (``grad(..., create_graph=True)`` for higher-order derivatives).
+* Gradients flowing within one backward pass live in ``_pending``, apart from
+  the ``grad`` a learner reads, so repeated passes simply add the same
+  gradients again (idempotent), as in PyTorch.
+* The topological order is built with an explicit stack (no recursion limit)
+  and follows operand order, so every traversal is the same on every run.
+* `backward()`, `backward_steps()` and `grad()` are views of one loop,
+  `_backward_loop`, so they cannot drift apart.
+* Floats follow IEEE-754 like NumPy: no Python arithmetic exception escapes an
+  operation; overflow gives ``inf`` and invalid operations give ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar, Union
+
+import numpy as np
+
+Num = Union[float, "Value"]
+"""A number that is either a plain float or a graph node."""
+
+# --------------------------------------------------------------------------
+# IEEE-754 float helpers: Python raises where NumPy returns inf or nan.
+# --------------------------------------------------------------------------
+
+
+def ieee_div(a: float, b: float) -> float:
+    """``a / b`` with IEEE results for a zero divisor (``1/0 = inf``, ``0/0 = nan``)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def ieee_pow(a: float, b: float) -> float:
+    """``a ** b`` as NumPy computes it: overflow gives inf, a negative base with a
+    non-integer exponent gives nan, ``0 ** -1`` gives inf."""
+    try:
+        result: float | complex = a**b
+    except (ZeroDivisionError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(a), np.float64(b)))
+    if isinstance(result, complex):  # Python turns (-8) ** 0.5 into a complex
+        return math.nan
+    return result
+
+
+def ieee_exp(a: float) -> float:
+    """``e ** a``; overflow gives inf instead of `OverflowError`."""
+    try:
+        return math.exp(a)
+    except OverflowError:
+        return math.inf
+
+
+def ieee_log(a: float) -> float:
+    """Natural log; ``log(0) = -inf`` and ``log(negative) = nan`` instead of `ValueError`."""
+    if a > 0.0:
+        return math.log(a)
+    if a == 0.0:
+        return -math.inf
+    return math.nan
+
+
+def _div(a: Num, b: Num) -> Num:
+    """Division that works on floats and Values alike (used by derivatives)."""
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a / b
+    return ieee_div(a, b)
+
+
+def _pow(a: Num, b: Num) -> Num:
+    """Power that works on floats and Values alike (used by derivatives)."""
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a**b
+    return ieee_pow(a, b)
+
+
+def _log(a: Num) -> Num:
+    """Natural log that works on floats and Values alike (used by derivatives)."""
+    if isinstance(a, Value):
+        return a.log()
+    return ieee_log(a)
+
+
+def _data(x: Num) -> float:
+    """The float inside a Value, or the float itself."""
+    return x.data if isinstance(x, Value) else x
+
+
+# --------------------------------------------------------------------------
+# Operations: forward formula and local derivatives, side by side.
+# --------------------------------------------------------------------------
+
+
+class Op:
+    """One kind of graph node.
+
+    ``forward(xs)`` maps operand floats to the output float.
+    ``derivatives(xs, out)`` returns d out / d xs[i] for each operand, written
+    with arithmetic that works on floats *and* on `Value`s, so the same
+    formula serves plain backward and graph-building backward.
+    Subclasses set ``name`` (shown in drawings and ``Value.op``).
+    """
+
+    name: str = ""
+
+    def forward(self, xs: Sequence[float]) -> float:
+        raise NotImplementedError
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+class Add(Op):
+    """out = a + b;  d/da = 1,  d/db = 1"""
+
+    name = "+"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return xs[0] + xs[1]
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (1.0, 1.0)
+
+
+ADD = Add()
+
+
+class Sub(Op):
+    """out = a - b;  d/da = 1,  d/db = -1"""
+
+    name = "-"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return xs[0] - xs[1]
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (1.0, -1.0)
+
+
+SUB = Sub()
+
+
+class Mul(Op):
+    """out = a * b;  d/da = b,  d/db = a"""
+
+    name = "*"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return xs[0] * xs[1]
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        a, b = xs
+        return (b, a)
+
+
+MUL = Mul()
+
+
+class Div(Op):
+    """out = a / b;  d/da = 1 / b,  d/db = -a / b**2 = -out / b"""
+
+    name = "/"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_div(xs[0], xs[1])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        _, b = xs
+        return (_div(1.0, b), -_div(out, b))
+
+
+DIV = Div()
+
+
+class Pow(Op):
+    """out = a ** b (both operands are Values);
+    d/da = b * a**(b - 1),  d/db = out * log(a)   (taken as 0 where a == 0 and b >= 0,
+    where ``a ** b`` does not depend on b from the right, as PyTorch does)."""
+
+    name = "**"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_pow(xs[0], xs[1])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        a, b = xs
+        d_base = b * _pow(a, b - 1.0)
+        if _data(a) == 0.0 and _data(b) >= 0.0:
+            d_exponent: Num = 0.0
+        else:
+            d_exponent = out * _log(a)
+        return (d_base, d_exponent)
+
+
+POW = Pow()
+
+
+class PowConst(Op):
+    """out = a ** n for a fixed number n;  d/da = n * a**(n - 1)
+
+    The exponent is a number, not an operand, so it gets no gradient; each
+    exponent has one shared instance (see `PowConst.of`)."""
+
+    _cache: ClassVar[dict[float, PowConst]] = {}
+
+    def __init__(self, exponent: float) -> None:
+        self.exponent = exponent
+        self.name = f"**{exponent:g}"
+
+    @classmethod
+    def of(cls, exponent: float) -> PowConst:
+        """The shared instance for ``exponent`` (avoids one object per node)."""
+        op = cls._cache.get(exponent)
+        if op is None or exponent != exponent:
+            op = cls._cache[exponent] = cls(exponent)
+        return op
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_pow(xs[0], self.exponent)
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        n = self.exponent
+        return (n * _pow(xs[0], n - 1.0),)
+
+
+class Neg(Op):
+    """out = -a;  d/da = -1"""
+
+    name = "neg"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return -xs[0]
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (-1.0,)
+
+
+NEG = Neg()
+
+
+class Exp(Op):
+    """out = exp(a);  d/da = exp(a) = out"""
+
+    name = "exp"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_exp(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (out,)
+
+
+EXP = Exp()
+
+
+class Log(Op):
+    """out = log(a) (natural);  d/da = 1 / a"""
+
+    name = "log"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_log(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (_div(1.0, xs[0]),)
+
+
+LOG = Log()
+
+
+class Tanh(Op):
+    """out = tanh(a);  d/da = 1 - out**2"""
+
+    name = "tanh"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return math.tanh(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (1.0 - out * out,)
+
+
+TANH = Tanh()
+
+
+class Sigmoid(Op):
+    """out = 1 / (1 + exp(-a));  d/da = out * (1 - out)
+
+    Computed exactly as the seed notebook does, so its numbers match bit for bit."""
+
+    name = "sigmoid"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return 1.0 / (1.0 + ieee_exp(-xs[0]))
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (out * (1.0 - out),)
+
+
+SIGMOID = Sigmoid()
+
+
+class Relu(Op):
+    """out = max(a, 0);  d/da = 1 if a > 0 else 0  (0 at a == 0, as PyTorch; nan stays nan)"""
+
+    name = "relu"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        a = xs[0]
+        return 0.0 if a <= 0.0 else a  # nan <= 0 is False, so nan passes through like np.maximum
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        a = _data(xs[0])
+        if a > 0.0:
+            return (1.0,)
+        if a <= 0.0:
+            return (0.0,)
+        return (math.nan,)
+
+
+RELU = Relu()
+
+
+class Sum(Op):
+    """out = x1 + x2 + ... + xn (summed left to right);  d/dxi = 1"""
+
+    name = "sum"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        total = 0.0
+        for x in xs:
+            total += x
+        return total
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (1.0,) * len(xs)
+
+
+SUM = Sum()
+
+
+class Linear(Op):
+    """out = w1*x1 + ... + wn*xn + b, operands ordered (w1..wn, x1..xn, b);
+    d/dwi = xi,  d/dxi = wi,  d/db = 1
+
+    One node per neuron instead of 2n: a smaller graph to draw and to walk."""
+
+    name = "linear"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        n = (len(xs) - 1) // 2
+        total = 0.0
+        for i in range(n):
+            total += xs[i] * xs[n + i]
+        return total + xs[-1]
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        n = (len(xs) - 1) // 2
+        weights, inputs = xs[:n], xs[n : 2 * n]
+        return (*inputs, *weights, 1.0)
+
+
+LINEAR = Linear()
+
+
+class NoGradResult(Op):
+    """Marks a value computed inside `no_grad()`: a leaf whose graph was not recorded."""
+
+    name = ""
+
+
+NO_GRAD_RESULT = NoGradResult()
+
+
+# --------------------------------------------------------------------------
+# Global switches: graph recording and debugging hooks.
+# --------------------------------------------------------------------------
+
+
+class _Mode:
+    """Module-wide switches read by every operation."""
+
+    recording: bool = True  # False inside no_grad()
+    # Set by tinygrad_lite's debugging tools (detect_anomaly); None means off.
+    on_new_node: Callable[[Value], None] | None = None
+    on_backward_step: Callable[[BackwardStep], None] | None = None
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside this block operations compute values but record no graph.
+
+    Optimizer updates use it so that ``w - lr * w.grad`` does not become part of
+    the next graph. Values made inside are leaves (``op == ""``)."""
+    previous = _Mode.recording
+    _Mode.recording = False
+    try:
+        yield
+    finally:
+        _Mode.recording = previous
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _Mode.recording
+
+
+# --------------------------------------------------------------------------
+# Value
+# --------------------------------------------------------------------------
+
+_get_data = operator.attrgetter("data")
+
+
+def _to_float(data: object) -> float:
+    """Convert the accepted kinds of number to float, or raise TypeError naming the type."""
+    if isinstance(data, float):
+        return float(data)  # also turns np.float64 (a float subclass) into a plain float
+    if isinstance(data, numbers.Real):
+        return float(data)
+    if isinstance(data, np.ndarray) and data.size == 1 and data.dtype.kind in "biuf":
+        return float(data.reshape(()))
+    if isinstance(data, np.ndarray):
+        raise TypeError(
+            f"Value needs one real number, got numpy.ndarray of shape {data.shape} "
+            f"and dtype {data.dtype}"
+        )
+    raise TypeError(
+        f"Value needs a real number (int, float or NumPy real scalar), "
+        f"got {type(data).__module__}.{type(data).__qualname__}: {data!r:.60}"
+    )
+
+
+class Value:
+    """A scalar that remembers how it was computed.
+
+    Attributes:
+        data: the number, always a Python float.
+        grad: d(output)/d(self), summed over every ``backward()`` so far; 0.0 until
+            a backward pass reaches it. Kept on every node, intermediates included.
+        label: a name for drawings and messages ("" if none).
+        op: the name of the operation that produced it ("" for a leaf).
+        operands: the Values it was computed from, in order.
+    """
+
+    # __slots__ and no closures: about 5x less memory than a dict per node, and
+    # no reference cycles, so the cyclic garbage collector has nothing to chase.
+    __slots__ = ("_op", "_operands", "_pending", "data", "grad", "label")
+
+    # NumPy defers to our reflected operators (np.float64(2) * v gives a Value).
+    __array_ufunc__ = None
+
+    data: float
+    grad: float
+    label: str
+    _op: Op | None
+    _operands: tuple[Value, ...]
+    _pending: Num | None
+
+    def __init__(self, data: object, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, got {type(label).__qualname__}")
+        self.data = _to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._operands = ()
+        self._pending = None
+
+    # -- graph construction ------------------------------------------------
+
+    @staticmethod
+    def _make(op: Op, operands: tuple[Value, ...]) -> Value:
+        """Run ``op`` forward on ``operands`` and return the new node."""
+        data = op.forward(tuple(map(_get_data, operands)))
+        out = Value.__new__(Value)  # skips __init__'s type checks: data is already a float
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        out._pending = None
+        if _Mode.recording:
+            out._op = op
+            out._operands = operands
+        else:
+            out._op = NO_GRAD_RESULT
+            out._operands = ()
+        if _Mode.on_new_node is not None:
+            _Mode.on_new_node(out)
+        return out
+
+    @property
+    def op(self) -> str:
+        """Name of the operation that produced this value ("" for a leaf)."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def operands(self) -> tuple[Value, ...]:
+        """The Values this one was computed from, in order (empty for a leaf)."""
+        return self._operands
+
+    @property
+    def operation(self) -> Op | None:
+        """The `Op` that produced this value (None for a leaf)."""
+        return self._op
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for values not computed from others in a recorded graph."""
+        return not self._operands
+
+    # -- arithmetic --------------------------------------------------------
+
+    def __add__(self, other: object) -> Value:
+        other_value = _operand(other, "+")
+        return Value._make(ADD, (self, other_value))
+
+    def __radd__(self, other: object) -> Value:
+        other_value = _operand(other, "+")
+        return Value._make(ADD, (other_value, self))
+
+    def __sub__(self, other: object) -> Value:
+        other_value = _operand(other, "-")
+        return Value._make(SUB, (self, other_value))
+
+    def __rsub__(self, other: object) -> Value:
+        other_value = _operand(other, "-")
+        return Value._make(SUB, (other_value, self))
+
+    def __mul__(self, other: object) -> Value:
+        other_value = _operand(other, "*")
+        return Value._make(MUL, (self, other_value))
+
+    def __rmul__(self, other: object) -> Value:
+        other_value = _operand(other, "*")
+        return Value._make(MUL, (other_value, self))
+
+    def __truediv__(self, other: object) -> Value:
+        other_value = _operand(other, "/")
+        return Value._make(DIV, (self, other_value))
+
+    def __rtruediv__(self, other: object) -> Value:
+        other_value = _operand(other, "/")
+        return Value._make(DIV, (other_value, self))
+
+    def __pow__(self, exponent: object) -> Value:
+        if isinstance(exponent, Value):
+            return Value._make(POW, (self, exponent))
+        return Value._make(PowConst.of(_operand(exponent, "**").data), (self,))
+
+    def __rpow__(self, base: object) -> Value:
+        return Value._make(POW, (_operand(base, "**"), self))
+
+    def __neg__(self) -> Value:
+        return Value._make(NEG, (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def exp(self) -> Value:
+        """e ** self."""
+        return Value._make(EXP, (self,))
+
+    def log(self) -> Value:
+        """Natural logarithm."""
+        return Value._make(LOG, (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return Value._make(TANH, (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + exp(-self)), as the seed notebook computes it."""
+        return Value._make(SIGMOID, (self,))
+
+    def relu(self) -> Value:
+        """max(self, 0)."""
+        return Value._make(RELU, (self,))
+
+    def __bool__(self) -> bool:
+        # Python branching on a Value would silently freeze one path into a graph
+        # (and cannot be traced); ask for .data explicitly instead.
+        raise TypeError(
+            "the truth value of a Value is ambiguous: compare its .data instead "
+            "(e.g. `if v.data > 0:`)"
+        )
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- backward ----------------------------------------------------------
+
+    def backward(self, grad: float = 1.0, *, break_at: Value | str | None = None) -> None:
+        """Add d(self)/d(node) to ``node.grad`` for every node of the graph.
+
+        ``grad`` is the seed gradient of this output (1.0 by default). Gradients
+        accumulate across calls, as in PyTorch: call ``zero_grad()`` first for a
+        fresh pass. Each pass adds exactly that pass's gradients (calling it
+        twice doubles every ``.grad``). ``break_at`` (a Value or a label) enters
+        the debugger just before that node's gradient is pushed to its operands.
+        """
+        for _ in _backward_loop(self, grad, break_at=break_at):
+            pass
+
+    def backward_steps(self, grad: float = 1.0) -> Iterator[BackwardStep]:
+        """Run backward one node at a time; see `backward_steps`."""
+        return backward_steps(self, grad)
+
+    def zero_grad(self) -> None:
+        """Set ``grad`` to 0.0 on every node of this value's graph."""
+        for node in topological_order(self):
+            node.grad = 0.0
+
+    # -- identity and display ------------------------------------------------
+
+    __hash__ = object.__hash__  # identity: usable in sets and as dict keys
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data!r}", f"grad={self.grad!r}"]
+        if self.label:
+            parts.insert(0, f"label={self.label!r}")
+        if self._op is not None and self._op is not NO_GRAD_RESULT:
+            parts.append(f"op={self.op!r}")
+        return f"Value({', '.join(parts)})"
+
+
+def _operand(x: object, symbol: str) -> Value:
+    """``x`` as a Value: numbers become constant leaves; anything else raises TypeError."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, (float, int, numbers.Real)):
+        out = Value.__new__(Value)  # a constant leaf; skips __init__ since x is known numeric
+        out.data = float(x)
+        out.grad = 0.0
+        out.label = ""
+        out._op = None
+        out._operands = ()
+        out._pending = None
+        return out
+    raise TypeError(
+        f"unsupported operand for Value {symbol}: {type(x).__qualname__} ({x!r:.40}); "
+        "use a number or a Value"
+    )
+
+
+def as_value(x: object, label: str = "") -> Value:
+    """Return ``x`` if it is a Value, else a new leaf ``Value(x, label)``."""
+    return x if isinstance(x, Value) else Value(x, label)
+
+
+def total(values: Iterable[object]) -> Value:
+    """One n-ary node ``x1 + x2 + ... + xn`` (left to right); n must be >= 1."""
+    operands = tuple(as_value(v) for v in values)
+    if not operands:
+        raise ValueError("total() needs at least one value")
+    return Value._make(SUM, operands)
+
+
+def linear(weights: Sequence[object], inputs: Sequence[object], bias: object) -> Value:
+    """One node ``w1*x1 + ... + wn*xn + b`` with operands (w1..wn, x1..xn, b)."""
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"linear() needs as many weights as inputs, got {len(weights)} weights "
+            f"and {len(inputs)} inputs"
+        )
+    operands = (*map(as_value, weights), *map(as_value, inputs), as_value(bias))
+    return Value._make(LINEAR, operands)
+
+
+# --------------------------------------------------------------------------
+# Traversal and the backward loop
+# --------------------------------------------------------------------------
+
+
+def topological_order(roots: Value | Iterable[Value]) -> list[Value]:
+    """Every node reachable from ``roots``, each after all of its operands.
+
+    Iterative depth-first search (no recursion limit). The order depends only
+    on the graph's structure and operand order, never on ``id()``.
+    """
+    root_list = [roots] if isinstance(roots, Value) else list(roots)
+    order: list[Value] = []
+    visited: set[Value] = set()
+    # Stack entries: (node, operands_done). A node is emitted after its operands.
+    stack: list[tuple[Value, bool]] = [(root, False) for root in reversed(root_list)]
+    while stack:
+        node, operands_done = stack.pop()
+        if operands_done:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for operand in reversed(node._operands):
+            if operand not in visited:
+                stack.append((operand, False))
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardStep:
+    """What one step of the backward pass did.
+
+    Attributes:
+        node: the node whose gradient is now complete for this pass.
+        grad: d(output)/d(node) for this pass (the sum of everything pushed to it).
+        local_grads: d(node)/d(operand) for each operand, in operand order.
+        contributions: ``grad * local_grad`` added to each operand's gradient.
+    """
+
+    node: Value
+    grad: Num
+    local_grads: tuple[Num, ...]
+    contributions: tuple[Num, ...]
+
+    @property
+    def operands(self) -> tuple[Value, ...]:
+        return self.node._operands
+
+
+def _backward_loop(
+    root: Value,
+    seed_grad: Num,
+    *,
+    records: bool = False,
+    create_graph: bool = False,
+    accumulate: bool = True,
+    break_at: Value | str | None = None,
+) -> Iterator[BackwardStep]:
+    """The one backward loop behind backward(), backward_steps() and grad().
+
+    Visits nodes in reverse topological order. Each node's gradient for this
+    pass is complete when it is visited (every node that uses it came
+    earlier); it is added to ``node.grad`` (if ``accumulate``) and pushed to the
+    operands through the chain rule. Yields a `BackwardStep` per node when
+    ``records`` is true. With ``create_graph`` the arithmetic runs on Values, so
+    the gradients are graphs themselves.
+    """
+    _check_backward_root(root, create_graph)
+    order = topological_order(root)
+    want_records = records or _Mode.on_backward_step is not None
+    previous_recording = _Mode.recording
+    _Mode.recording = create_graph  # plain backward builds no graph
+    root._pending = seed_grad
+    try:
+        for node in reversed(order):
+            grad = node._pending
+            node._pending = None
+            if grad is None:  # unreachable: every node in order gets a contribution
+                continue
+            if accumulate:
+                node.grad += _data(grad)
+            if break_at is not None and (node is break_at or node.label == break_at):
+                breakpoint()  # about to push this node's gradient to its operands
+            operands = node._operands
+            op = node._op
+            if not operands or op is None:
+                if want_records:
+                    step = BackwardStep(node, grad, (), ())
+                    _notify_step(step)
+                    yield step
+                continue
+            if create_graph:
+                local_grads = op.derivatives(operands, node)
+            else:
+                local_grads = op.derivatives(tuple(map(_get_data, operands)), node.data)
+            contributions = []
+            for operand, local_grad in zip(operands, local_grads, strict=True):
+                contribution = grad * local_grad
+                pending = operand._pending
+                operand._pending = contribution if pending is None else pending + contribution
+                if want_records:
+                    contributions.append(contribution)
+            if want_records:
+                step = BackwardStep(node, grad, tuple(local_grads), tuple(contributions))
+                _notify_step(step)
+                yield step
+    finally:
+        _Mode.recording = previous_recording
+        for node in order:  # a pass stopped half way leaves no stale contributions
+            node._pending = None
+
+
+def _notify_step(step: BackwardStep) -> None:
+    hook = _Mode.on_backward_step
+    if hook is not None:
+        hook(step)
+
+
+class GraphWarning(UserWarning):
+    """A backward call that is legal but probably not what was meant."""
+
+
+def _check_backward_root(root: Value, create_graph: bool) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"backward needs a Value, got {type(root).__qualname__}")
+    if root._op is NO_GRAD_RESULT:
+        raise RuntimeError(
+            f"{_describe(root)} was computed inside no_grad(), so no graph was recorded "
+            "and backward() cannot reach anything. Compute it outside no_grad()."
+        )
+    if not _Mode.recording and not create_graph:
+        raise RuntimeError(
+            "backward() was called inside no_grad(). no_grad() is for updates that "
+            "must not be recorded (optimizer steps); leave the with-block before "
+            "calling backward()."
+        )
+    if root.is_leaf:
+        warnings.warn(
+            f"backward() on the leaf {_describe(root)}: there is no graph behind it, "
+            "so only its own grad changes (by the seed gradient).",
+            GraphWarning,
+            stacklevel=4,
+        )
+
+
+def _describe(value: Value) -> str:
+    name = f"'{value.label}'" if value.label else "(unlabelled)"
+    return f"Value {name} (data={value.data!r})"
+
+
+def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
+    """Run ``root.backward(grad)`` one node at a time, yielding a `BackwardStep` per node.
+
+    Consuming it fully leaves every ``.grad`` exactly as ``root.backward(grad)``
+    does; ``backward()`` runs the same loop. When a step is yielded, its node's
+    ``.grad`` already includes this pass and its contributions have been
+    pushed to its operands. Stopping half way (``break`` or ``close()``)
+    leaves the visited nodes' ``.grad`` updated, the unvisited ones as they were,
+    and discards the contributions not yet delivered, so a later pass starts clean.
+    """
+    return _backward_loop(root, grad, records=True)
+
+
+def grad(
+    output: Value,
+    inputs: Value | Sequence[Value],
+    grad_output: float = 1.0,
+    *,
+    create_graph: bool = False,
+) -> list[Value]:
+    """d(output)/d(input) for each input, as Values, like ``torch.autograd.grad``.
+
+    Does not touch any ``.grad``. With ``create_graph=True`` the results are
+    nodes of a new graph built from the original one, so they can be
+    differentiated again (second derivatives, Hessians). Inputs that
+    ``output`` does not depend on get 0.0.
+    """
+    input_list = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for position, item in enumerate(input_list):
+        if not isinstance(item, Value):
+            raise TypeError(
+                f"grad() inputs must be Values, input {position} is {type(item).__qualname__}"
+            )
+    wanted = set(input_list)
+    found: dict[Value, Num] = {}
+    seed: Num = Value(grad_output) if create_graph else float(grad_output)
+    for step in _backward_loop(
+        output, seed, records=True, create_graph=create_graph, accumulate=False
+    ):
+        if step.node in wanted:
+            found[step.node] = step.grad
+    results = []
+    for item in input_list:
+        derivative = found.get(item, 0.0)
+        results.append(derivative if isinstance(derivative, Value) else Value(derivative))
+    return results
