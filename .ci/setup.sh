@@ -15,7 +15,9 @@ for pkg in $APT_PACKAGES; do
     *) dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg") ;;
   esac
 done
-if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
+# Debian's python3 ships without venv/ensurepip until python3-venv is installed.
+if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv --help >/dev/null 2>&1 \
+   || ! python3 -c "import ensurepip" >/dev/null 2>&1; then
   need_apt+=("python3-venv")
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
@@ -33,7 +35,11 @@ fi
 
 if [ ! -x "$VENV/bin/python" ]; then
   echo ">> creating virtual environment $VENV"
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV"; then
+    rm -rf "$VENV"
+    echo "error: 'python3 -m venv' failed; on Debian/Ubuntu run: sudo apt-get install -y python3-venv" >&2
+    exit 1
+  fi
 fi
 PY="$VENV/bin/python"
 stamp="$VENV/.installed-$(cat "$ROOT/pyproject.toml" | cksum | cut -d' ' -f1)-$EXTRAS"
