@@ -674,6 +674,21 @@ def as_value(x: object, label: str = "") -> Value:
     return x if isinstance(x, Value) else Value(x, label)
 
 
+def apply(op: Op, *operands: object) -> Value:
+    """One node ``op(operands)``: the public way to use a custom `Op`.
+
+    Subclass `Op` with ``name``, ``forward`` and ``derivatives``, then
+    ``apply(MyOp(), x)`` records a node exactly as the built-in operations do
+    (numbers become constant leaves). The same node works with ``backward()``,
+    ``grad(..., create_graph=True)`` and every tool that reads the graph.
+    """
+    if not isinstance(op, Op):
+        raise TypeError(f"apply() needs an Op instance, got {type(op).__qualname__}")
+    if not operands:
+        raise ValueError(f"apply({op!r}) needs at least one operand")
+    return Value._make(op, tuple(as_value(x) for x in operands))
+
+
 def total(values: Iterable[object]) -> Value:
     """One n-ary node ``x1 + x2 + ... + xn`` (left to right); n must be >= 1."""
     operands = tuple(as_value(v) for v in values)
