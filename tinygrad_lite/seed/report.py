@@ -56,7 +56,8 @@ def format_report(report: SeedNetworkReport, files: dict[str, str] | None = None
     update = report.update
     lines += [
         "",
-        f"One update step, p -= learning_rate * dL_dp with learning_rate = {update.learning_rate:g}",
+        "One update step, p -= learning_rate * dL_dp, "
+        f"with learning_rate = {update.learning_rate:g}",
         f"  {'param':<8}{'before':<24}{'after (text grads)':<24}after (autograd grads)",
     ]
     for name in PARAMETER_NAMES:
