@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's main command: set-up (venv, package, Debian packages), then the demo.
+# The README's main command: set-up (venv, package, Debian packages), then the
+# seed notebook's 2-1 network (`tinygrad-lite seed`; files go to out/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/setup.sh
-"$PY" demos/engine_tour.py "$@"
+tinygrad-lite seed "$@"
