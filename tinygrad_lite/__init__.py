@@ -15,6 +15,7 @@ from tinygrad_lite.engine import (
     topological_order,
     total,
 )
+from tinygrad_lite.explain import explain, explain_lines
 
 __all__ = [
     "BackwardStep",
@@ -24,6 +25,8 @@ __all__ = [
     "apply",
     "as_value",
     "backward_steps",
+    "explain",
+    "explain_lines",
     "grad",
     "is_grad_enabled",
     "linear",

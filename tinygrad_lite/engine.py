@@ -28,10 +28,13 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import os
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, ClassVar, Union
 
 import numpy as np
@@ -616,16 +619,33 @@ class Value:
 
     # -- backward ----------------------------------------------------------
 
-    def backward(self, grad: float = 1.0, *, break_at: Value | str | None = None) -> None:
+    def backward(
+        self,
+        grad: float = 1.0,
+        *,
+        break_at: Value | str | None = None,
+        explain: bool = False,
+    ) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node of the graph.
 
         ``grad`` is the seed gradient of this output (1.0 by default). Gradients
         accumulate across calls, as in PyTorch: call ``zero_grad()`` first for a
         fresh pass. Each pass adds exactly that pass's gradients (calling it
-        twice doubles every ``.grad``). ``break_at`` (a Value or a label) enters
-        the debugger just before that node's gradient is pushed to its operands.
+        twice doubles every ``.grad``).
+
+        Debugging: ``break_at`` (a Value, or a label matching one or more nodes)
+        enters the debugger (``breakpoint()``) just before that node's gradient is
+        pushed to its operands; the locals ``node``, ``grad``, ``operands`` and
+        ``local_grads`` say what is about to happen. ``explain=True`` prints the
+        chain rule of every step (see `tinygrad_lite.explain`).
         """
-        for _ in _backward_loop(self, grad, break_at=break_at):
+        seed = _seed_gradient(grad)
+        if explain:
+            from tinygrad_lite.explain import print_backward  # imported late: explain imports us
+
+            print_backward(_backward_loop(self, seed, records=True, break_at=break_at), root=self)
+            return
+        for _ in _backward_loop(self, seed, break_at=break_at):
             pass
 
     def backward_steps(self, grad: float = 1.0) -> Iterator[BackwardStep]:
@@ -780,6 +800,8 @@ def _backward_loop(
     """
     _check_backward_root(root, create_graph)
     order = topological_order(root)
+    if break_at is not None:
+        _check_break_at(break_at, order)
     want_records = records or _Mode.on_backward_step is not None
     previous_recording = _Mode.recording
     _Mode.recording = create_graph  # plain backward builds no graph
@@ -792,11 +814,11 @@ def _backward_loop(
                 continue
             if accumulate:
                 node.grad += _data(grad)
-            if break_at is not None and (node is break_at or node.label == break_at):
-                breakpoint()  # about to push this node's gradient to its operands
             operands = node._operands
             op = node._op
             if not operands or op is None:
+                if break_at is not None and _is_break_node(node, break_at):
+                    breakpoint()  # a leaf: its gradient for this pass is complete
                 if want_records:
                     step = BackwardStep(node, grad, (), ())
                     _notify_step(step)
@@ -806,6 +828,10 @@ def _backward_loop(
                 local_grads = op.derivatives(operands, node)
             else:
                 local_grads = op.derivatives(tuple(map(_get_data, operands)), node.data)
+            if break_at is not None and _is_break_node(node, break_at):
+                # Debugger stop (backward(break_at=...)): `node`, `grad`, `operands` and
+                # `local_grads` are known; the loop below pushes grad * local_grad to each.
+                breakpoint()
             contributions = []
             for operand, local_grad in zip(operands, local_grads, strict=True):
                 contribution = grad * local_grad
@@ -821,6 +847,43 @@ def _backward_loop(
         _Mode.recording = previous_recording
         for node in order:  # a pass stopped half way leaves no stale contributions
             node._pending = None
+
+
+def _seed_gradient(grad: object) -> float:
+    """The seed gradient as a float, or a TypeError naming what was passed instead."""
+    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+        raise TypeError(
+            f"the seed gradient (grad=...) must be a real number, "
+            f"got {type(grad).__qualname__}: {grad!r:.40}"
+        )
+    return float(grad)
+
+
+def _is_break_node(node: Value, break_at: Value | str) -> bool:
+    """True if ``node`` is the debugger stop asked for by ``backward(break_at=...)``."""
+    if isinstance(break_at, str):
+        return node.label == break_at
+    return node is break_at
+
+
+def _check_break_at(break_at: object, order: list[Value]) -> None:
+    """Refuse a ``break_at`` that is of the wrong type or matches no node (it would never stop)."""
+    if isinstance(break_at, str):
+        if any(node.label == break_at for node in order):
+            return
+        labels = sorted({node.label for node in order if node.label})
+        raise ValueError(
+            f"break_at={break_at!r} matches no node of this graph, so the debugger would "
+            f"never stop; labels in the graph: {', '.join(labels) or '(none)'}"
+        )
+    if isinstance(break_at, Value):
+        if any(node is break_at for node in order):
+            return
+        raise ValueError(
+            f"break_at={_describe(break_at)} is not part of this graph (the output does not "
+            "depend on it), so the debugger would never stop"
+        )
+    raise TypeError(f"break_at must be a Value or a label (str), got {type(break_at).__qualname__}")
 
 
 def _notify_step(step: BackwardStep) -> None:
@@ -849,11 +912,23 @@ def _check_backward_root(root: Value, create_graph: bool) -> None:
         )
     if root.is_leaf:
         warnings.warn(
-            f"backward() on the leaf {_describe(root)}: there is no graph behind it, "
-            "so only its own grad changes (by the seed gradient).",
+            f"backward() on the leaf {_describe(root)}: no operation produced it, so "
+            "there is no graph behind it and only its own grad changes (by the seed "
+            "gradient). Call backward() on the output computed from it (e.g. the loss).",
             GraphWarning,
-            stacklevel=4,
+            stacklevel=_caller_stacklevel(),
         )
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first frame outside this package."""
+    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    level = 1
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(package_dir):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _describe(value: Value) -> str:
@@ -871,7 +946,7 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
     leaves the visited nodes' ``.grad`` updated, the unvisited ones as they were,
     and discards the contributions not yet delivered, so a later pass starts clean.
     """
-    return _backward_loop(root, grad, records=True)
+    return _backward_loop(root, _seed_gradient(grad), records=True)
 
 
 def grad(

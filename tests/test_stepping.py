@@ -1,0 +1,223 @@
+"""Stepping through backprop: step records on the seed network and on random graphs,
+partial passes, backward(break_at=...), and the messages for the usual mistakes."""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from seed_network import build, numpy_reference
+
+from tinygrad_lite import GraphWarning, Value, backward_steps, no_grad, topological_order
+
+
+def _ulps(a: float, b: float) -> float:
+    return abs(a - b) / math.ulp(max(abs(a), abs(b)))
+
+
+def test_seed_step_records_match_the_hand_derivation() -> None:
+    nodes = build()
+    ref = numpy_reference()
+    steps = {step.node.label: step for step in backward_steps(nodes["L"]) if step.node.label}
+    assert set(steps) == set(nodes)
+    for name, step in steps.items():
+        # only w3's gradient is summed in another order than the notebook's
+        # (dL_dz3*a2 + dL_dz3*a1 against dL_dz3*(a1 + a2)): one rounding apart
+        assert _ulps(float(step.grad), ref[name]) <= (1 if name == "w3" else 0), name
+        assert step.node.grad == step.grad  # a single pass from zero
+        for local_grad, contribution in zip(step.local_grads, step.contributions, strict=True):
+            assert contribution == step.grad * local_grad
+    sigmoid_derivative_z3 = ref["value:y_pred"] * (1 - ref["value:y_pred"])
+    assert steps["y_pred"].local_grads == (sigmoid_derivative_z3,)
+    assert steps["y_pred"].contributions == (ref["z3"],)
+    assert steps["y_pred"].operands == (nodes["z3"],)
+    assert steps["a1"].local_grads == (ref["value:a1"] * (1 - ref["value:a1"]),)
+    assert steps["z1"].local_grads == (1.0, 1.0)
+    assert steps["z1"].contributions == (ref["z1"], ref["b1"])
+    assert steps["w1"].local_grads == () and steps["w1"].contributions == ()
+
+
+def test_steps_visit_each_node_once_users_before_operands() -> None:
+    loss = build()["L"]
+    visited = [step.node for step in backward_steps(loss)]
+    assert visited == list(reversed(topological_order(loss)))
+    position = {node: index for index, node in enumerate(visited)}
+    for node in visited:
+        for operand in node.operands:
+            assert position[node] < position[operand]
+
+
+_ops = st.sampled_from(["+", "-", "*", "/", "tanh", "sigmoid", "exp", "square", "neg", "relu"])
+
+
+def _random_graph(leaves: list[float], recipe: list[tuple[str, int, int]]) -> list[Value]:
+    pool = [Value(v, label=f"p{i}") for i, v in enumerate(leaves)]
+    for kind, i, j in recipe:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        if kind == "+":
+            pool.append(a + b)
+        elif kind == "-":
+            pool.append(a - b)
+        elif kind == "*":
+            pool.append(a * b)
+        elif kind == "/":
+            pool.append(a / (b * b + 1.0))
+        elif kind == "exp":
+            pool.append((a * 0.1).exp())
+        elif kind == "square":
+            pool.append(a**2)
+        elif kind == "neg":
+            pool.append(-a)
+        else:
+            pool.append(getattr(a, kind)())
+    return pool
+
+
+_graphs = st.tuples(
+    st.lists(st.floats(-3, 3), min_size=1, max_size=5),
+    st.lists(st.tuples(_ops, st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=25),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_graphs, st.floats(-2, 2))
+def test_stepping_fully_equals_backward_on_random_graphs(
+    graph: tuple[list[float], list[tuple[str, int, int]]], seed: float
+) -> None:
+    pool = _random_graph(*graph)
+    out = pool[-1]
+    out.backward(seed)
+    out.backward(seed)  # two passes: the steps must accumulate the same way
+    expected = [node.grad for node in pool]
+    out.zero_grad()
+    for _ in range(2):
+        steps = list(backward_steps(out, seed))
+        assert len(steps) == len(topological_order(out))
+    assert [node.grad for node in pool] == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(_graphs, st.data())
+def test_stopping_half_way_leaves_the_documented_partial_state(
+    graph: tuple[list[float], list[tuple[str, int, int]]], data: st.DataObject
+) -> None:
+    pool = _random_graph(*graph)
+    out = pool[-1]
+    out.backward()
+    order = list(reversed(topological_order(out)))
+    full = {node: node.grad for node in order}
+    out.zero_grad()
+    stop_after = data.draw(st.integers(0, len(order)))
+    steps = backward_steps(out)
+    for _ in range(stop_after):
+        next(steps)
+    steps.close()
+    # visited nodes hold this pass's complete gradient; the others are untouched
+    for position, node in enumerate(order):
+        assert node.grad == (full[node] if position < stop_after else 0.0)
+    # no contribution was left pending: a full pass afterwards adds exactly one pass
+    out.backward()
+    for position, node in enumerate(order):
+        assert node.grad == (full[node] + full[node] if position < stop_after else full[node])
+
+
+# ---------------------------------------------------------------- backward(break_at=...)
+
+
+class _Recorder:
+    """A stand-in for pdb: records the backward loop's locals at each breakpoint() call."""
+
+    def __init__(self) -> None:
+        self.stops: list[dict[str, Any]] = []
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        loop_locals = sys._getframe(1).f_locals
+        self.stops.append({name: loop_locals.get(name) for name in ("node", "grad", "local_grads")})
+
+
+def test_break_at_stops_before_the_push_with_readable_locals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nodes = build()
+    ref = numpy_reference()
+    recorder = _Recorder()
+    monkeypatch.setattr(sys, "breakpointhook", recorder)
+    nodes["L"].backward(break_at="z3")
+    assert len(recorder.stops) == 1
+    stop = recorder.stops[0]
+    assert stop["node"] is nodes["z3"]
+    assert stop["grad"] == ref["z3"]
+    assert stop["local_grads"] == (1.0, 1.0)  # z3 = (w3*a1 + w3*a2) + b3
+    # a Value works as well, leaves included, and the pass still completes
+    nodes["L"].zero_grad()
+    nodes["L"].backward(break_at=nodes["w3"])
+    assert recorder.stops[1]["node"] is nodes["w3"]
+    assert _ulps(recorder.stops[1]["grad"], ref["w3"]) <= 1
+    assert nodes["b1"].grad == ref["b1"]
+
+
+def test_break_at_a_label_used_twice_stops_at_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    a = Value(3.0, label="t")
+    b = Value(4.0, label="t")
+    recorder = _Recorder()
+    monkeypatch.setattr(sys, "breakpointhook", recorder)
+    (a * b).backward(break_at="t")
+    assert [stop["node"] for stop in recorder.stops] == [b, a]
+
+
+def test_break_at_that_would_never_stop_is_refused_before_any_change() -> None:
+    nodes = build()
+    with pytest.raises(
+        ValueError, match=r"break_at='z9' matches no node.*labels in the graph: L, a1, a2, b1"
+    ):
+        nodes["L"].backward(break_at="z9")
+    with pytest.raises(ValueError, match="is not part of this graph"):
+        nodes["L"].backward(break_at=Value(1.0, label="stranger"))
+    with pytest.raises(TypeError, match="break_at must be a Value or a label"):
+        nodes["L"].backward(break_at=3)  # type: ignore[arg-type]
+    assert all(node.grad == 0.0 for node in nodes.values())
+
+
+# ---------------------------------------------------------------- the usual mistakes
+
+
+def test_backward_on_a_leaf_warns_at_the_callers_line() -> None:
+    w = Value(0.3, label="w")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w.backward()
+        list(backward_steps(w))
+    assert len(caught) == 2
+    for warning in caught:
+        assert warning.category is GraphWarning
+        assert "leaf Value 'w'" in str(warning.message)
+        assert "Call backward() on the output computed from it" in str(warning.message)
+        assert warning.filename == __file__
+    assert w.grad == 2.0
+
+
+def test_backward_inside_no_grad_and_on_a_no_grad_value_say_what_happened() -> None:
+    nodes = build()
+    with no_grad(), pytest.raises(RuntimeError, match="called inside no_grad"):
+        nodes["L"].backward()
+    with no_grad():
+        detached = nodes["w1"] * 2.0
+    with pytest.raises(RuntimeError, match="computed inside no_grad"):
+        detached.backward()
+    with pytest.raises(RuntimeError, match="computed inside no_grad"):
+        next(backward_steps(detached))
+    assert all(node.grad == 0.0 for node in nodes.values())
+
+
+def test_a_seed_gradient_that_is_not_a_number_is_refused() -> None:
+    loss = build()["L"]
+    with pytest.raises(TypeError, match=r"seed gradient .* must be a real number, got str"):
+        loss.backward("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got Value"):
+        backward_steps(loss, Value(1.0))  # type: ignore[arg-type]
+    assert loss.grad == 0.0
