@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
@@ -480,6 +480,8 @@ def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0
     (d2,) = grad(d1, [x])
     h = 1e-5
     fd = (first_derivative(x0 + h) - first_derivative(x0 - h)) / (2 * h)
+    # exp stacked four times overflows near x0 = 1: no finite difference to compare with
+    assume(math.isfinite(fd))
     # central difference error ~ h^2 f''' + eps/h ~ 1e-10 for these smooth bounded chains
     assert d2.data == pytest.approx(fd, rel=1e-6, abs=1e-8)
 

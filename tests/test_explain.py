@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seed_network import build, numpy_reference
+from two_one_network import build, numpy_reference
 
 from tinygrad_lite import Value, explain, explain_lines, no_grad, topological_order
 from tinygrad_lite.explain import ChainRule, NodeNames, Term, chain_rule_line, format_number

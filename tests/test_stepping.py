@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from seed_network import build, numpy_reference
+from two_one_network import build, numpy_reference
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, no_grad, topological_order
 
