@@ -16,17 +16,29 @@ from tinygrad_lite.engine import (
     total,
 )
 from tinygrad_lite.explain import explain, explain_lines
+from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
+from tinygrad_lite.optim import SGD, Adam
+from tinygrad_lite.training import History, fit
 
 __all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
     "BackwardStep",
     "GraphWarning",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
     "Op",
+    "StateDictError",
     "Value",
     "apply",
     "as_value",
     "backward_steps",
     "explain",
     "explain_lines",
+    "fit",
     "grad",
     "is_grad_enabled",
     "linear",

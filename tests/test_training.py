@@ -1,0 +1,261 @@
+"""Tests for tinygrad_lite.training: fit follows the seed's update rule, batches,
+history, determinism, progress bar, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tinygrad_lite import Value
+from tinygrad_lite.datasets import seed_initial_weights, two_clusters
+from tinygrad_lite.losses import bce_with_logits, mean_squared_error, squared_error
+from tinygrad_lite.nn import MLP
+from tinygrad_lite.optim import SGD, Adam
+from tinygrad_lite.reference import seed_train
+from tinygrad_lite.training import History, accuracy_score, fit
+
+
+def _seed_loop_verbatim(epochs: int) -> dict[str, np.ndarray]:
+    """The seed notebook's sigmoid experiment, as written there (global RNG and all)."""
+    state = np.random.get_state()
+    try:
+        np.random.seed(0)
+        X_inner = np.random.randn(100, 2) * 0.5
+        X_outer = np.random.randn(100, 2) * 1.5 + np.array([0, 3])
+        X = np.concatenate((X_inner, X_outer))
+        y = np.concatenate((np.zeros(100), np.ones(100)))
+        input_dim, hidden_dim, output_dim, lr = 2, 16, 1, 0.01
+
+        def sigmoid(x: np.ndarray) -> np.ndarray:
+            result: np.ndarray = 1 / (1 + np.exp(-x))
+            return result
+
+        def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
+            return sigmoid(x) * (1 - sigmoid(x))
+
+        W1 = np.random.randn(input_dim, hidden_dim)
+        b1 = np.zeros((1, hidden_dim))
+        W2 = np.random.randn(hidden_dim, output_dim)
+        b2 = np.zeros((1, output_dim))
+        for _ in range(epochs):
+            z1 = np.dot(X, W1) + b1
+            a1 = sigmoid(z1)
+            z2 = np.dot(a1, W2) + b2
+            y_pred = sigmoid(z2)
+            error = y.reshape(-1, 1) - y_pred
+            delta2 = error * sigmoid_derivative(z2)
+            dW2 = np.dot(a1.T, delta2)
+            db2 = np.sum(delta2, axis=0, keepdims=True)
+            delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
+            dW1 = np.dot(X.T, delta1)
+            db1 = np.sum(delta1, axis=0, keepdims=True)
+            W1 += lr * dW1
+            b1 += lr * db1
+            W2 += lr * dW2
+            b2 += lr * db2
+    finally:
+        np.random.set_state(state)
+    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+
+
+def test_reference_module_is_the_seed_loop_bit_for_bit() -> None:
+    X, y = two_clusters()
+    ours = seed_train(X, y, seed_initial_weights(), lr=0.01, epochs=3)
+    verbatim = _seed_loop_verbatim(3)
+    assert all(np.array_equal(ours[k], verbatim[k]) for k in verbatim)
+
+
+def test_five_epochs_of_the_seed_experiment_end_with_the_seed_weights() -> None:
+    X, y = two_clusters()
+    model = MLP(2, [16, 1])
+    model.load_state_dict(seed_initial_weights())
+    history = fit(
+        model, X, y, loss=squared_error, optimizer=SGD(model.parameters(), lr=0.01), epochs=5
+    )
+    expected = _seed_loop_verbatim(5)
+    got = model.state_dict()
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12, atol=0, err_msg=key)
+    assert history.updates == [1] * 5
+    # The weights moved: the test compares trained weights, not the starting ones.
+    assert not np.allclose(got["W2"], seed_initial_weights()["W2"], rtol=1e-3)
+
+
+def test_fit_defaults_are_the_seed_loss_and_learning_rate() -> None:
+    X, y = two_clusters()
+    model = MLP(2, [16, 1])
+    model.load_state_dict(seed_initial_weights())
+    fit(model, X, y, epochs=2)
+    expected = _seed_loop_verbatim(2)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-12, atol=0)
+
+
+def _small_problem(n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((n, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(float)
+    return X, y
+
+
+class CountingSGD(SGD):
+    """SGD that counts its own steps independently of fit's bookkeeping."""
+
+    calls = 0
+
+    def step(self) -> None:
+        self.calls += 1
+        super().step()
+
+
+@pytest.mark.parametrize(("n", "batch_size"), [(10, 3), (10, 10), (10, 1), (10, 25), (7, 2)])
+def test_an_epoch_makes_ceil_n_over_b_updates(n: int, batch_size: int) -> None:
+    X, y = _small_problem(n)
+    model = MLP(2, [3, 1], seed=0)
+    optimizer = CountingSGD(model.parameters(), lr=0.1)
+    history = fit(model, X, y, optimizer=optimizer, epochs=3, batch_size=batch_size)
+    per_epoch = math.ceil(n / batch_size)
+    assert optimizer.calls == 3 * per_epoch
+    assert history.updates == [per_epoch] * 3
+    assert len(history.batch_loss) == 3 * per_epoch
+    assert history.epochs == 3 and len(history.loss) == 3
+    assert history.accuracy is not None and len(history.accuracy) == 3
+
+
+def test_minibatches_follow_the_seed_rule_on_each_slice() -> None:
+    X, y = _small_problem(10)
+    model = MLP(2, [4, 1], seed=3)
+    start = model.state_dict()
+    fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=4, batch_size=3)
+    expected = seed_train(X, y, start, lr=0.5, epochs=4, batch_size=3)
+    for key, value in model.state_dict().items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-12, atol=0, err_msg=key)
+
+
+def test_history_loss_is_the_whole_set_loss_after_each_epoch() -> None:
+    X, y = _small_problem(10)
+    model = MLP(2, [4, 1], seed=3)
+    history = fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=2, batch_size=4)
+    predictions = [model(row) for row in X]
+    assert history.loss[-1] == squared_error(predictions, y).data  # type: ignore[arg-type]
+    right = sum((p.data >= 0.5) == (t == 1.0) for p, t in zip(predictions, y, strict=True))  # type: ignore[union-attr]
+    assert history.accuracy is not None and history.accuracy[-1] == right / 10
+    assert accuracy_score(model, X, y) == right / 10
+
+
+def test_full_batch_history_batch_loss_is_the_loss_before_each_update() -> None:
+    X, y = _small_problem(10)
+    model = MLP(2, [4, 1], seed=3)
+    history = fit(model, X, y, optimizer=SGD(model.parameters(), lr=0.5), epochs=3)
+    # With one update per epoch, the loss before update k+1 is the loss after epoch k.
+    assert history.batch_loss[1:] == history.loss[:-1]
+
+
+def test_same_seed_same_history_and_shuffle_changes_the_order() -> None:
+    X, y = _small_problem(10)
+
+    def run(seed: int, shuffle: bool = True) -> History:
+        model = MLP(2, [3, 1], seed=0)
+        return fit(
+            model,
+            X,
+            y,
+            optimizer=SGD(model.parameters(), lr=0.3),
+            epochs=4,
+            batch_size=3,
+            shuffle=shuffle,
+            seed=seed,
+        )
+
+    first, again, other, unshuffled = run(1), run(1), run(2), run(1, shuffle=False)
+    assert first == again
+    assert first.batch_loss != other.batch_loss
+    assert first.batch_loss != unshuffled.batch_loss
+
+
+def test_multi_output_regression_with_adam_and_mse() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (12, 2))
+    y = np.column_stack((X[:, 0] * 0.5, X[:, 0] - X[:, 1]))
+    model = MLP(2, [8, 2], activations=["tanh", "linear"], seed=0, init="scaled")
+    history = fit(model, X, y, loss="mse", optimizer=Adam(model.parameters(), lr=0.05), epochs=60)
+    assert history.accuracy is None
+    assert history.loss[-1] < 0.1 * history.loss[0]
+    predictions = [v for row in X for v in model(row)]  # type: ignore[union-attr]
+    assert history.loss[-1] == mean_squared_error(predictions, y.ravel()).data
+
+
+def test_logits_model_uses_threshold_zero_for_accuracy() -> None:
+    X, y = _small_problem(10)
+    model = MLP(2, [3, 1], activations=["tanh", "linear"], seed=2)
+    history = fit(
+        model, X, y, loss="bce_with_logits", epochs=1, optimizer=SGD(model.parameters(), lr=0.0)
+    )
+    predictions = [model(row) for row in X]
+    right = sum((p.data >= 0.0) == (t == 1.0) for p, t in zip(predictions, y, strict=True))  # type: ignore[union-attr]
+    assert history.accuracy == [right / 10]
+    assert history.loss == [bce_with_logits(predictions, y).data]  # type: ignore[arg-type]
+
+
+def test_custom_loss_callable() -> None:
+    X, y = _small_problem(6)
+    model = MLP(2, [2, 1], seed=0)
+
+    def absolute_ish(predictions: list[Value], targets: list[float]) -> Value:
+        return sum(((p - t) ** 4 for p, t in zip(predictions, targets, strict=True)), Value(0.0))
+
+    history = fit(model, X, y, loss=absolute_ish, epochs=2, optimizer=SGD(model.parameters(), 0.1))
+    assert len(history.loss) == 2
+
+
+def test_zero_epochs_changes_nothing() -> None:
+    X, y = _small_problem(6)
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    history = fit(model, X, y, epochs=0)
+    assert history.loss == [] and history.updates == []
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"X": np.zeros((4, 3))}, r"X must have shape \(n, 2\)"),
+        ({"X": np.zeros(4)}, r"X must have shape \(n, 2\)"),
+        ({"y": np.zeros(5)}, r"y must have shape \(4,\) or \(4, 1\)"),
+        ({"y": np.array([0, 1, np.nan, 1])}, "y contains nan or inf"),
+        ({"X": np.full((4, 2), np.inf)}, "X contains nan or inf"),
+        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"batch_size": 0}, "batch_size must be a positive integer or None"),
+        ({"loss": "hinge"}, "unknown loss 'hinge'"),
+    ],
+)
+def test_bad_fit_arguments_raise_and_leave_the_model_untouched(
+    kwargs: dict[str, object], message: str
+) -> None:
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    arguments: dict[str, object] = {"X": np.zeros((4, 2)), "y": np.array([0, 1, 0, 1]), **kwargs}
+    X, y = arguments.pop("X"), arguments.pop("y")
+    with pytest.raises(ValueError, match=message):
+        fit(model, X, y, **arguments)  # type: ignore[arg-type]
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = _small_problem(6)
+    fit(MLP(2, [2, 1], seed=0), X, y, epochs=3)  # progress=None: stderr is not a terminal here
+    fit(MLP(2, [2, 1], seed=0), X, y, epochs=3, progress=False)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    X, y = _small_problem(6)
+    fit(MLP(2, [2, 1], seed=0), X, y, epochs=3, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "3/3" in captured.err and "epoch" in captured.err and "loss=" in captured.err

@@ -1,0 +1,148 @@
+"""Loss functions on lists of `Value`s: one prediction and one target per example.
+
+Predictions are Values (a single Value counts as one example); targets are
+numbers or Values. Each loss sums its per-example terms with ONE n-ary
+`total` node instead of a chain of n additions, so the graph stays shallow
+and small.
+
+=============================  ============================================  ===========
+function                       formula (n examples)                          reduction
+=============================  ============================================  ===========
+``squared_error``              ``0.5 * sum((y - p)**2)``  (the seed's loss)  sum
+``mean_squared_error``/``mse`` ``sum((y - p)**2) / n``                       mean
+``binary_cross_entropy``       ``-sum(y log p + (1-y) log(1-p)) / n``        mean
+``bce_with_logits``            the same with ``p = sigmoid(z)``, stably      mean
+=============================  ============================================  ===========
+
+``mse`` and both cross-entropies take ``reduction="mean"`` (PyTorch's
+default) or ``"sum"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from tinygrad_lite.engine import Value, as_value, total
+
+Targets = Sequence[float | Value] | npt.NDArray[np.floating] | float | Value
+Predictions = Sequence[Value] | Value
+LossFunction = Callable[[Sequence[Value], Sequence[float]], Value]
+"""A loss as `fit` calls it: ``loss(predictions, targets) -> Value``."""
+
+BCE_EPSILON = 1e-12
+"""`binary_cross_entropy` clips probabilities to ``[BCE_EPSILON, 1 - BCE_EPSILON]``."""
+
+
+def _pairs(
+    predictions: Predictions, targets: Targets, name: str
+) -> tuple[list[Value], list[Value]]:
+    """Predictions and targets as equally long lists of Values."""
+    preds = [predictions] if isinstance(predictions, Value) else list(predictions)
+    if isinstance(targets, (Value, float, int)):
+        target_list: list[object] = [targets]
+    elif isinstance(targets, np.ndarray):
+        target_list = list(np.asarray(targets, dtype=np.float64).ravel().tolist())
+    else:
+        target_list = list(targets)
+    if not preds:
+        raise ValueError(f"{name}: needs at least one prediction")
+    if len(preds) != len(target_list):
+        raise ValueError(
+            f"{name}: {len(preds)} prediction(s) but {len(target_list)} target(s); "
+            "give one target per prediction"
+        )
+    for position, prediction in enumerate(preds):
+        if not isinstance(prediction, Value):
+            raise TypeError(
+                f"{name}: prediction {position} is a {type(prediction).__qualname__}, "
+                "not a Value (call the model first)"
+            )
+    return preds, [as_value(target) for target in target_list]
+
+
+def _reduce(terms: list[Value], reduction: str, name: str) -> Value:
+    if reduction == "mean":
+        return total(terms) / len(terms)
+    if reduction == "sum":
+        return total(terms)
+    raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def squared_error(predictions: Predictions, targets: Targets) -> Value:
+    """The seed notebook's loss: ``L = 0.5 * sum_i (y_i - p_i)**2`` (a sum, not a mean).
+
+    ``dL/dp_i = -(y_i - p_i)``, the negative of the seed's ``error``, so gradient
+    descent on it is exactly the seed's ``W += lr * dW`` update."""
+    preds, ys = _pairs(predictions, targets, "squared_error")
+    # Halving the sum is exact in floating point, and 2 nodes per example instead of 3.
+    return 0.5 * total([(y - p) ** 2 for p, y in zip(preds, ys, strict=True)])
+
+
+def mean_squared_error(
+    predictions: Predictions, targets: Targets, *, reduction: str = "mean"
+) -> Value:
+    """``L = sum_i (y_i - p_i)**2 / n`` (PyTorch's ``MSELoss``).
+
+    ``reduction="sum"`` drops the ``/ n``."""
+    preds, ys = _pairs(predictions, targets, "mean_squared_error")
+    terms = [(y - p) ** 2 for p, y in zip(preds, ys, strict=True)]
+    return _reduce(terms, reduction, "mean_squared_error")
+
+
+mse = mean_squared_error
+
+
+def binary_cross_entropy(
+    probabilities: Predictions, targets: Targets, *, reduction: str = "mean"
+) -> Value:
+    """``L = -sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)] / n`` from probabilities.
+
+    Each ``p_i`` is clipped to ``[eps, 1 - eps]`` with ``eps = BCE_EPSILON = 1e-12``
+    so the loss stays finite (at most about 27.6 per example) when a sigmoid
+    saturates. A clipped probability is a constant: its gradient is 0, as
+    with Keras's clipping. For a loss that stays exact however confident the
+    model is, give logits to `bce_with_logits`.
+    """
+    preds, ys = _pairs(probabilities, targets, "binary_cross_entropy")
+    terms = []
+    for p, y in zip(preds, ys, strict=True):
+        if p.data < BCE_EPSILON:
+            p = Value(BCE_EPSILON)
+        elif p.data > 1.0 - BCE_EPSILON:
+            p = Value(1.0 - BCE_EPSILON)
+        terms.append(-(y * p.log() + (1.0 - y) * (1.0 - p).log()))
+    return _reduce(terms, reduction, "binary_cross_entropy")
+
+
+def bce_with_logits(logits: Predictions, targets: Targets, *, reduction: str = "mean") -> Value:
+    """Binary cross-entropy of ``p = sigmoid(z)`` computed from the logit ``z`` without
+    overflow (PyTorch's ``BCEWithLogitsLoss``)::
+
+        z > 0:   (1 - y) * z + log(1 + exp(-z))
+        z <= 0:       -y * z + log(1 + exp(z))
+
+    Both branches equal ``-[y log p + (1-y) log(1-p)]``; each only ever takes
+    ``exp`` of a non-positive number. ``dL/dz = sigmoid(z) - y`` on both sides.
+    """
+    preds, ys = _pairs(logits, targets, "bce_with_logits")
+    terms = []
+    for z, y in zip(preds, ys, strict=True):
+        if z.data > 0.0:
+            terms.append((1.0 - y) * z + (1.0 + (-z).exp()).log())
+        else:
+            terms.append(-(y * z) + (1.0 + z.exp()).log())
+    return _reduce(terms, reduction, "bce_with_logits")
+
+
+LOSSES: dict[str, Callable[..., Value]] = {
+    "squared_error": squared_error,
+    "mse": mean_squared_error,
+    "mean_squared_error": mean_squared_error,
+    "binary_cross_entropy": binary_cross_entropy,
+    "bce": binary_cross_entropy,
+    "bce_with_logits": bce_with_logits,
+}
+"""The losses `fit` accepts by name."""

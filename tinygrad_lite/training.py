@@ -1,0 +1,276 @@
+"""`fit`: train a scalar network on NumPy arrays, epoch by epoch, and keep a `History`.
+
+One epoch walks the examples in batches (the whole set when ``batch_size`` is
+None, the seed notebook's full-batch gradient descent). Each batch runs one
+*batch step*: zero the gradients, forward every example, the loss over the
+batch, ``backward()``, ``optimizer.step()``. After the epoch's updates, the
+loss (and accuracy) over the whole training set is computed under `no_grad`
+and appended to the history, as the seed's exercise asks ("compute and store
+the loss at the end of each epoch"). That costs one extra forward pass per
+epoch, and makes epochs of different batch sizes comparable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from tinygrad_lite.engine import Value, no_grad
+from tinygrad_lite.losses import LOSSES, bce_with_logits
+from tinygrad_lite.nn import Module
+from tinygrad_lite.optim import SGD, Optimizer
+
+LossSpec = str | Callable[..., Value]
+"""A loss by name (see `tinygrad_lite.losses.LOSSES`) or ``loss(predictions, targets) -> Value``."""
+
+BatchStep = Callable[[list[list[float]], list[float]], float]
+"""One update: ``step(input_rows, flat_targets) -> batch loss`` (before the update)."""
+
+
+@dataclass
+class History:
+    """What `fit` recorded, one entry per epoch.
+
+    Attributes:
+        loss: the loss over the whole training set after each epoch's updates.
+        accuracy: the fraction of examples classified right after each epoch
+            (None when the task is not binary classification).
+        batch_loss: the loss of every batch, computed just before its update.
+        updates: how many optimizer updates each epoch made (``ceil(n / batch_size)``).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] | None = None
+    batch_loss: list[float] = field(default_factory=list)
+    updates: list[int] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs were run."""
+        return len(self.loss)
+
+
+def _outputs(model: Module, row: Sequence[float]) -> list[Value]:
+    """The model's outputs for one example, always as a list."""
+    out = model(row)
+    return [out] if isinstance(out, Value) else out
+
+
+def predict(model: Module, rows: Sequence[Sequence[float]]) -> list[Value]:
+    """Every output for every example, flattened row by row (``(n, n_out)`` in C order)."""
+    predictions: list[Value] = []
+    for row in rows:
+        predictions.extend(_outputs(model, row))
+    return predictions
+
+
+def make_batch_step(model: Module, loss: Callable[..., Value], optimizer: Optimizer) -> BatchStep:
+    """The plain per-batch step: forward, loss, backward, update, on the scalar engine.
+
+    `fit` obtains its step from here; a faster implementation of the same
+    contract (same arguments, same updates, returns the batch loss) can be
+    put in its place without touching the epoch loop."""
+
+    def batch_step(rows: list[list[float]], targets: list[float]) -> float:
+        optimizer.zero_grad()
+        batch_loss = loss(predict(model, rows), targets)
+        batch_loss.backward()
+        optimizer.step()
+        return batch_loss.data
+
+    return batch_step
+
+
+def _resolve_loss(loss: LossSpec) -> Callable[..., Value]:
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            known = ", ".join(repr(name) for name in LOSSES)
+            raise ValueError(f"unknown loss {loss!r}; choose one of {known} or a callable")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"loss must be a name or a callable, got {type(loss).__qualname__}")
+    return loss
+
+
+def _checked_data(
+    model: Module, X: object, y: object
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """X as (n, n_in) and y as (n, n_out) float arrays, or a ValueError saying what is wrong."""
+    X_array = np.asarray(X, dtype=np.float64)
+    y_array = np.asarray(y, dtype=np.float64)
+    if X_array.ndim != 2 or X_array.shape[1] != model.n_in:
+        raise ValueError(
+            f"X must have shape (n, {model.n_in}) for a model with {model.n_in} input(s), "
+            f"got shape {X_array.shape}"
+        )
+    n = X_array.shape[0]
+    if n == 0:
+        raise ValueError("X has no examples")
+    if y_array.shape == (n,) and model.n_out == 1:
+        y_array = y_array.reshape(n, 1)
+    if y_array.shape != (n, model.n_out):
+        expected = f"({n},) or ({n}, 1)" if model.n_out == 1 else f"({n}, {model.n_out})"
+        raise ValueError(
+            f"y must have shape {expected} for {n} examples and {model.n_out} output(s), "
+            f"got shape {np.asarray(y).shape}"
+        )
+    for name, array in (("X", X_array), ("y", y_array)):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} contains nan or inf")
+    return X_array, y_array
+
+
+def _progress_bar(epochs: int, progress: bool | None) -> Any:
+    """A tqdm bar over epochs, or None.
+
+    ``progress=None`` (default): a bar only when stderr is a terminal and tqdm
+    is installed, shown once the run has lasted a second (short runs stay
+    quiet). ``True``: always (needs tqdm). ``False``: never."""
+    if progress is False or (progress is None and not sys.stderr.isatty()):
+        return None
+    try:
+        # Imported lazily: tqdm is in the optional `demos` extra.
+        tqdm = importlib.import_module("tqdm").tqdm
+    except ImportError:
+        if progress:
+            raise ImportError(
+                "progress=True needs tqdm: pip install 'tinygrad-lite[demos]'"
+            ) from None
+        return None
+    delay = 1.0 if progress is None else 0.0
+    return tqdm(total=epochs, desc="fit", unit="epoch", delay=delay, leave=True)
+
+
+def fit(
+    model: Module,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    loss: LossSpec = "squared_error",
+    optimizer: Optimizer | None = None,
+    epochs: int = 1,
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    seed: int | None = None,
+    progress: bool | None = None,
+    accuracy: bool | None = None,
+    threshold: float | None = None,
+) -> History:
+    """Train ``model`` on ``X`` (shape ``(n, n_in)``) and ``y`` and return a `History`.
+
+    Args:
+        loss: a name from `tinygrad_lite.losses.LOSSES` or ``loss(predictions,
+            targets) -> Value``. The default, ``"squared_error"``, is the seed's
+            ``0.5 * sum((y - y_pred)**2)`` (a sum over the batch).
+        optimizer: default ``SGD(model.parameters(), lr=0.01)``, the seed's learning
+            rate. With the default loss and full batches this is exactly the
+            seed's ``W += lr * dW`` loop.
+        batch_size: examples per update; None means the whole set (one update
+            per epoch). An epoch makes ``ceil(n / batch_size)`` updates; the last
+            batch holds the remainder.
+        shuffle: reorder the examples before each epoch (default False, like
+            PyTorch's DataLoader), from ``np.random.default_rng(seed)``. The
+            same seed gives the same order, so the same history.
+        progress: None shows a tqdm bar only in a terminal on runs longer than
+            a second; True always; False never.
+        accuracy: record classification accuracy; None decides: yes when the
+            model has one output and every target is 0 or 1.
+        threshold: an output ``>= threshold`` is class 1; default 0.5, or 0.0
+            for ``"bce_with_logits"`` (outputs are logits).
+    """
+    loss_function = _resolve_loss(loss)
+    X_array, y_array = _checked_data(model, X, y)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    n = len(X_array)
+    if batch_size is None:
+        batch_size = n
+    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    if optimizer is None:
+        optimizer = SGD(model.parameters(), lr=0.01)
+    binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))
+    if accuracy is None:
+        accuracy = model.n_out == 1 and binary_targets
+    elif accuracy and model.n_out != 1:
+        raise ValueError("accuracy needs a model with one output")
+    if threshold is None:
+        threshold = 0.0 if loss_function is bce_with_logits else 0.5
+
+    rows: list[list[float]] = X_array.tolist()
+    targets: list[list[float]] = y_array.tolist()
+    order_rng = np.random.default_rng(seed)
+    # The seam for a faster step: anything with BatchStep's contract can replace this.
+    batch_step = make_batch_step(model, loss_function, optimizer)
+    history = History(accuracy=[] if accuracy else None)
+    bar = _progress_bar(epochs, progress)
+    try:
+        for _ in range(epochs):
+            order = order_rng.permutation(n).tolist() if shuffle else list(range(n))
+            updates = 0
+            for start in range(0, n, batch_size):
+                batch = order[start : start + batch_size]
+                batch_rows = [rows[i] for i in batch]
+                batch_targets = [t for i in batch for t in targets[i]]
+                history.batch_loss.append(batch_step(batch_rows, batch_targets))
+                updates += 1
+            history.updates.append(updates)
+            epoch_loss, epoch_accuracy = evaluate(
+                model, rows, targets, loss_function, threshold if accuracy else None
+            )
+            history.loss.append(epoch_loss)
+            if history.accuracy is not None and epoch_accuracy is not None:
+                history.accuracy.append(epoch_accuracy)
+            if bar is not None:
+                bar.set_postfix(loss=f"{epoch_loss:.4g}", refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def evaluate(
+    model: Module,
+    rows: Sequence[Sequence[float]],
+    targets: Sequence[Sequence[float]],
+    loss: Callable[..., Value],
+    threshold: float | None = None,
+) -> tuple[float, float | None]:
+    """``(loss, accuracy)`` over all examples, computed under `no_grad` (no graph kept).
+
+    Accuracy (None without a ``threshold``) is the fraction of single-output
+    predictions on the same side of ``threshold`` as their 0/1 target."""
+    with no_grad():
+        predictions = predict(model, rows)
+        flat_targets = [t for row in targets for t in row]
+        value = loss(predictions, flat_targets).data
+    if threshold is None:
+        return value, None
+    return value, _fraction_right(predictions, flat_targets, threshold)
+
+
+def _fraction_right(predictions: list[Value], targets: list[float], threshold: float) -> float:
+    """Share of predictions with ``(p >= threshold) == (target == 1)``."""
+    right = sum(
+        (p.data >= threshold) == (t == 1.0) for p, t in zip(predictions, targets, strict=True)
+    )
+    return right / len(predictions)
+
+
+def accuracy_score(
+    model: Module, X: npt.ArrayLike, y: npt.ArrayLike, threshold: float = 0.5
+) -> float:
+    """Fraction of examples whose single output is on the right side of ``threshold``."""
+    X_array, y_array = _checked_data(model, X, y)
+    if model.n_out != 1:
+        raise ValueError("accuracy_score needs a model with one output")
+    with no_grad():
+        predictions = predict(model, X_array.tolist())
+    return _fraction_right(predictions, y_array.ravel().tolist(), threshold)
