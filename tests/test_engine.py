@@ -482,6 +482,9 @@ def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0
     fd = (first_derivative(x0 + h) - first_derivative(x0 - h)) / (2 * h)
     # exp stacked four times overflows near x0 = 1: no finite difference to compare with
     assume(math.isfinite(fd))
+    # and at x0 = 0.5 it reaches 1e84, where the h**2 term alone exceeds rel=1e-6:
+    # the bound below holds for bounded chains only, so keep to those
+    assume(abs(fd) < 1e6)
     # central difference error ~ h^2 f''' + eps/h ~ 1e-10 for these smooth bounded chains
     assert d2.data == pytest.approx(fd, rel=1e-6, abs=1e-8)
 
