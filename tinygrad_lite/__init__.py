@@ -1,5 +1,6 @@
 """tinygrad_lite: a scalar autograd engine for learning, teaching and testing backpropagation."""
 
+from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.engine import (
     BackwardStep,
     GraphWarning,
@@ -24,6 +25,7 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "AnomalyError",
     "BackwardStep",
     "GraphWarning",
     "History",
@@ -36,6 +38,7 @@ __all__ = [
     "apply",
     "as_value",
     "backward_steps",
+    "detect_anomaly",
     "explain",
     "explain_lines",
     "fit",
