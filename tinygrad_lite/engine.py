@@ -845,6 +845,8 @@ def _backward_loop(
     root._pending = seed_grad
     finished = False
     try:
+        # Read in debuggers (README "Stepping through backprop", tests/test_pdb.py): keep the
+        # locals `node`, `grad`, `operands` and `local_grads` named and computed like this.
         for node in reversed(order):
             grad = node._pending
             node._pending = None
