@@ -239,3 +239,22 @@ def test_line_numbers_agree_with_the_gradients_on_random_graphs(
         )
         approx_total = sum(float(u) * float(v) for u, v in products)
         assert np.isclose(approx_total, leaf.grad, rtol=2e-3 * len(products), atol=1e-12)
+
+
+def test_formula_labels_are_parenthesised_so_they_read_as_one_name() -> None:
+    y, y_pred = Value(0.8, label="y"), Value(0.6, label="y_pred")
+    error = y - y_pred
+    error.label = "y - y_pred"
+    weight = Value(2.0, label="layers.0.neurons.1.w.0")
+    loss = error * weight
+    loss.label = "(y - y_pred)*w"
+    lines = explain_lines(loss)
+    assert lines[1] == (
+        "d((y - y_pred)*w)/dlayers.0.neurons.1.w.0 = "
+        "d((y - y_pred)*w)/d((y - y_pred)*w) * d((y - y_pred)*w)/dlayers.0.neurons.1.w.0 "
+        "= 1 * 0.2 = 0.2"
+    )
+    assert lines[2].startswith("d((y - y_pred)*w)/d(y - y_pred) = ")
+    already_enclosed = y * 1.0
+    already_enclosed.label = "(y*1)"
+    assert NodeNames(already_enclosed)(already_enclosed) == "(y*1)"

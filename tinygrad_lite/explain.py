@@ -12,8 +12,10 @@ In general, for a node ``n`` used by the nodes ``u1 ... uk`` (its "users"),
 so a node reached from several places (a weight used twice) shows the sum of
 its contributions. Numbers are printed with 4 significant digits.
 
-Names: a node's label if it has one. An unlabelled leaf (usually a constant
-such as the ``0.5`` in ``0.5 * e**2``) is shown by its value. An unlabelled
+Names: a node's label if it has one (in parentheses when it is a formula such
+as ``y - y_pred``, so that ``dL/d(y - y_pred)`` reads as one name). An
+unlabelled leaf (usually a constant such as the ``0.5`` in ``0.5 * e**2``) is
+shown by its value. An unlabelled
 operation is shown as an expression of its operands' names, e.g. ``(w3*a1)``
 or ``sigmoid(z3)``; when that expression would be longer than
 ``NodeNames.max_length`` characters it becomes ``v17``, where 17 is the node's
@@ -26,6 +28,7 @@ the same thing; `chain_rule_line` is the formatting alone.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -88,7 +91,7 @@ class NodeNames:
 
     def _name_of(self, node: Value, position: int) -> str:
         if node.label:
-            return node.label
+            return _readable_label(node.label)
         op = node.operation
         if not node.operands or op is None:
             return f"{node.data:g}"
@@ -104,6 +107,29 @@ class NodeNames:
         else:
             expression = f"{op.name}({', '.join(operand_names)})"
         return expression if len(expression) <= self.max_length else f"v{position}"
+
+
+_SIMPLE_LABEL = re.compile(r"[A-Za-z_][\w.]*|[-+]?[\d.]+(e[-+]?\d+)?")
+
+
+def _readable_label(label: str) -> str:
+    """A label as written, parenthesised when it is a formula (``y - y_pred`` becomes
+    ``(y - y_pred)``) so that ``dL/d(y - y_pred)`` reads as one name."""
+    if _SIMPLE_LABEL.fullmatch(label) or _enclosed_in_parentheses(label):
+        return label
+    return f"({label})"
+
+
+def _enclosed_in_parentheses(text: str) -> bool:
+    """True for ``(a*b)``; false for ``(a)*(b)``, whose first parenthesis closes early."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return depth == 0
 
 
 @dataclass(frozen=True, slots=True)
