@@ -258,3 +258,20 @@ def test_formula_labels_are_parenthesised_so_they_read_as_one_name() -> None:
     already_enclosed = y * 1.0
     already_enclosed.label = "(y*1)"
     assert NodeNames(already_enclosed)(already_enclosed) == "(y*1)"
+
+
+def test_the_explain_command_prints_the_seed_networks_chain_rule(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tinygrad_lite.cli import main
+
+    assert main(["explain", "--nodes", "z3"]) == 0
+    assert capsys.readouterr().out == (
+        "dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537\n"
+    )
+    assert main(["explain", "--nodes", "z9"]) == 2
+    assert "'z9' is not a node of this graph" in capsys.readouterr().err
+    assert main(["explain", "--limit", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "dL/dL = 1" and len(printed) == 3
+    assert printed[2].startswith("... ") and printed[2].endswith("(limit=2)")

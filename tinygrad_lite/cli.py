@@ -13,7 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["tinygrad_lite.seed"]
+COMMAND_MODULES: list[str] = ["tinygrad_lite.seed", "tinygrad_lite.explain"]
 
 
 def build_parser() -> argparse.ArgumentParser:
