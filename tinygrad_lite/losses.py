@@ -11,7 +11,7 @@ function                       formula (n examples)                          red
 ``squared_error``              ``0.5 * sum((y - p)**2)``  (the seed's loss)  sum
 ``mean_squared_error``/``mse`` ``sum((y - p)**2) / n``                       mean
 ``binary_cross_entropy``       ``-sum(y log p + (1-y) log(1-p)) / n``        mean
-``bce_with_logits``            the same with ``p = sigmoid(z)``, stably      mean
+``bce_with_logits``            the same with ``p = sigmoid(z)``, exactly     mean
 =============================  ============================================  ===========
 
 ``mse`` and both cross-entropies take ``reduction="mean"`` (PyTorch's
@@ -20,12 +20,14 @@ default) or ``"sum"``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.engine import Value, as_value, total
+from tinygrad_lite.engine import Op, Value, apply, as_value, ieee_exp, total
 
 Targets = Sequence[float | Value] | npt.NDArray[np.floating] | float | Value
 Predictions = Sequence[Value] | Value
@@ -117,23 +119,45 @@ def binary_cross_entropy(
     return _reduce(terms, reduction, "binary_cross_entropy")
 
 
+class Softplus(Op):
+    """out = log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))``;  d/dz = sigmoid(z)
+
+    That form never overflows and keeps every digit when ``exp(-|z|)`` is tiny,
+    where ``log(1 + exp(z))`` built from `exp` and `log` nodes would lose them."""
+
+    name = "softplus"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        z = xs[0]
+        return max(z, 0.0) + math.log1p(ieee_exp(-abs(z)))
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Any, ...]:
+        z = xs[0]
+        if isinstance(z, Value):  # grad(..., create_graph=True): the derivative as a graph
+            return (z.sigmoid(),)
+        return (1.0 / (1.0 + ieee_exp(-z)),)
+
+
+SOFTPLUS = Softplus()
+
+
+def softplus(z: Value) -> Value:
+    """One `Softplus` node: ``log(1 + exp(z))``, accurate for every z."""
+    return apply(SOFTPLUS, z)
+
+
 def bce_with_logits(logits: Predictions, targets: Targets, *, reduction: str = "mean") -> Value:
-    """Binary cross-entropy of ``p = sigmoid(z)`` computed from the logit ``z`` without
-    overflow (PyTorch's ``BCEWithLogitsLoss``)::
+    """Binary cross-entropy of ``p = sigmoid(z)`` computed from the logit ``z``
+    (PyTorch's ``BCEWithLogitsLoss``)::
 
-        z > 0:   (1 - y) * z + log(1 + exp(-z))
-        z <= 0:       -y * z + log(1 + exp(z))
+        -[y log p + (1 - y) log(1 - p)] = y * softplus(-z) + (1 - y) * softplus(z)
 
-    Both branches equal ``-[y log p + (1-y) log(1-p)]``; each only ever takes
-    ``exp`` of a non-positive number. ``dL/dz = sigmoid(z) - y`` on both sides.
+    since ``-log sigmoid(z) = softplus(-z)`` and ``-log(1 - sigmoid(z)) = softplus(z)``.
+    With the accurate `softplus` node the loss is finite and exact to rounding
+    for any logit, however confident; ``dL/dz = sigmoid(z) - y``.
     """
     preds, ys = _pairs(logits, targets, "bce_with_logits")
-    terms = []
-    for z, y in zip(preds, ys, strict=True):
-        if z.data > 0.0:
-            terms.append((1.0 - y) * z + (1.0 + (-z).exp()).log())
-        else:
-            terms.append(-(y * z) + (1.0 + z.exp()).log())
+    terms = [y * softplus(-z) + (1.0 - y) * softplus(z) for z, y in zip(preds, ys, strict=True)]
     return _reduce(terms, reduction, "bce_with_logits")
 
 
