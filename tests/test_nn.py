@@ -86,6 +86,14 @@ def test_seed_network_makes_34_nodes_per_example() -> None:
     assert len(leaves) == len(model.parameters()) + 2  # the weights and the two inputs
 
 
+def test_neuron_with_given_weights_and_bias() -> None:
+    neuron = Neuron(2, "linear", weights=[0.2, -0.3], bias=0.4)
+    assert [p.data for p in neuron.parameters()] == [0.2, -0.3, 0.4]
+    assert neuron([1.0, 2.0]).data == pytest.approx(0.2 - 0.6 + 0.4, abs=1e-16)
+    with pytest.raises(ValueError, match=r"Neuron\(2\) needs 2 weights, got 3"):
+        Neuron(2, weights=[1.0, 2.0, 3.0])
+
+
 def test_linear_activation_adds_no_node() -> None:
     neuron = Neuron(2, "linear", seed=0)
     assert neuron([1.0, 2.0]).op == "linear"

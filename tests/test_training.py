@@ -259,3 +259,29 @@ def test_progress_true_draws_a_tqdm_bar(capsys: pytest.CaptureFixture[str]) -> N
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "3/3" in captured.err and "epoch" in captured.err and "loss=" in captured.err
+
+
+def test_auto_progress_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm")
+    from tinygrad_lite.training import _progress_bar
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    assert _progress_bar(5, None) is None  # a terminal, but pytest is running
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    bar = _progress_bar(5, None)  # a terminal outside tests: a bar (shown after 1 s)
+    assert bar is not None and bar.delay == 1.0
+    bar.close()
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False)
+    assert _progress_bar(5, None) is None
+    assert _progress_bar(5, False) is None
+
+
+def test_fit_a_single_neuron_on_nested_lists() -> None:
+    from tinygrad_lite.nn import Neuron
+
+    neuron = Neuron(2, "sigmoid", weights=[0.0, 0.0])
+    X = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]]
+    y = [1.0, 0.0, 1.0, 0.0]
+    history = fit(neuron, X, y, optimizer=SGD(neuron.parameters(), lr=1.0), epochs=30)
+    assert history.accuracy is not None and history.accuracy[-1] == 1.0
+    assert neuron.w[0].data > 0 > neuron.w[1].data

@@ -304,7 +304,9 @@ def _input_values(inputs: Inputs, n_in: int, owner: str) -> list[Value]:
 class Neuron(Module):
     """``activation(w1*x1 + ... + wn*xn + b)``: one `linear` node, then the activation.
 
-    Parameters: ``w`` (a list of ``n_in`` Values) and ``b``.
+    Parameters: ``w`` (a list of ``n_in`` Values) and ``b``. The weights are
+    drawn as the module doc describes, or given as ``weights=`` (then nothing
+    is drawn); the bias starts at ``bias`` (0.0 by default).
     """
 
     def __init__(
@@ -315,25 +317,20 @@ class Neuron(Module):
         rng: Rng | None = None,
         seed: int | None = None,
         init: str = "normal",
+        weights: Sequence[float] | None = None,
+        bias: float = 0.0,
     ) -> None:
         self.n_in = _check_size("n_in", n_in)
         self.n_out = 1
         self.activation_name, self.activation = resolve_activation(activation)
-        column = [row[0] for row in _initial_weights(self.n_in, 1, init, _make_rng(rng, seed))]
-        self.w = [Value(weight) for weight in column]
-        self.b = Value(0.0)
+        if weights is None:
+            drawn = _initial_weights(self.n_in, 1, init, _make_rng(rng, seed))
+            weights = [row[0] for row in drawn]
+        elif len(weights) != self.n_in:
+            raise ValueError(f"Neuron({self.n_in}) needs {self.n_in} weights, got {len(weights)}")
+        self.w = [Value(weight) for weight in weights]
+        self.b = Value(bias)
         self._label_parameters()
-
-    @classmethod
-    def _with_weights(cls, weights: Sequence[float], activation: ActivationSpec) -> Neuron:
-        """A neuron with the given weights and a zero bias (a `Layer` draws them as a matrix)."""
-        neuron = cls.__new__(cls)
-        neuron.n_in, neuron.n_out = len(weights), 1
-        neuron.activation_name, neuron.activation = resolve_activation(activation)
-        neuron.w = [Value(weight) for weight in weights]
-        neuron.b = Value(0.0)
-        neuron._label_parameters()
-        return neuron
 
     def __call__(self, inputs: Inputs) -> Value:
         return self.forward(_input_values(inputs, self.n_in, "Neuron"))
@@ -376,7 +373,8 @@ class Layer(Module):
         self.activation_name, self.activation = resolve_activation(activation)
         weights = _initial_weights(self.n_in, self.n_out, init, _make_rng(rng, seed))
         self.neurons = [
-            Neuron._with_weights([row[j] for row in weights], activation) for j in range(self.n_out)
+            Neuron(self.n_in, activation, weights=[row[j] for row in weights])
+            for j in range(self.n_out)
         ]
         self._label_parameters()
 

@@ -13,6 +13,7 @@ epoch, and makes epochs of different batch sizes comparable.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -129,10 +130,13 @@ def _checked_data(
 def _progress_bar(epochs: int, progress: bool | None) -> Any:
     """A tqdm bar over epochs, or None.
 
-    ``progress=None`` (default): a bar only when stderr is a terminal and tqdm
-    is installed, shown once the run has lasted a second (short runs stay
-    quiet). ``True``: always (needs tqdm). ``False``: never."""
-    if progress is False or (progress is None and not sys.stderr.isatty()):
+    ``progress=None`` (default): a bar only when stderr is a terminal, tqdm
+    is installed and pytest is not running, shown once the run has lasted a
+    second (short runs stay quiet). ``True``: always (needs tqdm). ``False``: never."""
+    if progress is False:
+        return None
+    # Auto mode stays silent under pytest even with -s in a terminal: tests never print.
+    if progress is None and (not sys.stderr.isatty() or "PYTEST_CURRENT_TEST" in os.environ):
         return None
     try:
         # Imported lazily: tqdm is in the optional `demos` extra.
