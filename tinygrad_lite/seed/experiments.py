@@ -1,0 +1,183 @@
+"""The seed notebook's two 2-D experiments, trained with tinygrad_lite's scalar `MLP`.
+
+Both start from the text's data and initial weights (``np.random.seed(0)``,
+the two clusters, then ``W1 = randn(2, 16)``, ``b1 = 0``, ``W2 = randn(16, 1)``,
+``b2 = 0``), train full-batch with plain gradient descent on the text's loss
+``L = 0.5 * sum((y - y_pred)**2)`` (`fit` with ``"squared_error"`` and `SGD`),
+and are checked against the text's NumPy cell run side by side
+(`tinygrad_lite.seed.text_cells`): after training every weight must agree to
+`WEIGHT_TOLERANCE`.
+
+* no activation: ``linear`` hidden and output layers, lr 1e-4, 1000 epochs;
+* sigmoid: ``sigmoid`` hidden and output layers, lr 0.01, 10000 epochs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tinygrad_lite.datasets import seed_initial_weights, two_clusters
+from tinygrad_lite.nn import MLP
+from tinygrad_lite.optim import SGD
+from tinygrad_lite.seed import figures, text_cells
+from tinygrad_lite.seed.text_cells import Grid, TextRun, Weights
+from tinygrad_lite.training import History, LossSpec, fit
+
+WEIGHT_TOLERANCE = 1e-9
+"""Largest allowed |tinygrad_lite weight - text's NumPy weight| after training."""
+
+HIDDEN_DIM = 16
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One of the text's training cells: network, learning rate, epochs, plot."""
+
+    name: str
+    title: str
+    activation: str
+    lr: float
+    epochs: int
+    text_train: Callable[[np.ndarray, np.ndarray, Weights, float, int], TextRun]
+    grid: Callable[[Weights], Grid]
+
+
+NO_ACTIVATION = Experiment(
+    name="no_activation",
+    title="Neural network coordinate transformation without activation function",
+    activation="linear",
+    lr=text_cells.NO_ACTIVATION_LR,
+    epochs=text_cells.NO_ACTIVATION_EPOCHS,
+    text_train=text_cells.train_no_activation,
+    grid=text_cells.no_activation_grid,
+)
+SIGMOID_ACTIVATION = Experiment(
+    name="sigmoid_activation",
+    title="Neural network coordinate transformation",
+    activation="sigmoid",
+    lr=text_cells.SIGMOID_LR,
+    epochs=text_cells.SIGMOID_EPOCHS,
+    text_train=text_cells.train_sigmoid,
+    grid=text_cells.sigmoid_grid,
+)
+EXPERIMENTS = {e.name: e for e in (NO_ACTIVATION, SIGMOID_ACTIVATION)}
+
+
+@dataclass
+class ExperimentResult:
+    """tinygrad_lite's run next to the text's, and the figures drawn from it."""
+
+    experiment: Experiment
+    epochs: int
+    weights: Weights
+    history: History
+    seconds: float
+    text: TextRun
+    text_seconds: float
+    figures: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def max_difference(self) -> float:
+        """Largest |tinygrad_lite weight - text's weight| over every weight."""
+        return max(
+            float(np.max(np.abs(self.weights[key] - self.text.weights[key])))
+            for key in self.weights
+        )
+
+    @property
+    def agrees(self) -> bool:
+        return self.max_difference <= WEIGHT_TOLERANCE
+
+
+def train(
+    activation: str,
+    lr: float,
+    epochs: int,
+    *,
+    hidden_dim: int = HIDDEN_DIM,
+    batch_size: int | None = None,
+    shuffle_seed: int | None = None,
+    loss: LossSpec = "squared_error",
+    fast: bool = False,
+) -> tuple[MLP, History]:
+    """The text's 2-hidden_dim-1 network from its initial weights, trained with `fit`.
+
+    ``batch_size=None`` is the text's full batch; smaller batches are visited
+    in a fresh random order each epoch drawn from ``shuffle_seed``."""
+    X, y = two_clusters()
+    model = MLP(2, [hidden_dim, 1], activations=activation)
+    model.load_state_dict(seed_initial_weights(hidden_dim))
+    history = fit(
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=SGD(model.parameters(), lr=lr),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=batch_size is not None,
+        seed=shuffle_seed,
+        **({"fast": True} if fast else {}),
+    )
+    return model, history
+
+
+def run_experiment(
+    experiment: Experiment, *, epochs: int | None = None, out: str | Path | None = None
+) -> ExperimentResult:
+    """Train with tinygrad_lite and with the text's NumPy cell; draw the figures into ``out``."""
+    epochs = experiment.epochs if epochs is None else epochs
+    X, y = two_clusters()
+    start = time.perf_counter()
+    model, history = train(experiment.activation, experiment.lr, epochs)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    text = experiment.text_train(X, y, seed_initial_weights(HIDDEN_DIM), experiment.lr, epochs)
+    text_seconds = time.perf_counter() - start
+    result = ExperimentResult(
+        experiment, epochs, model.state_dict(), history, seconds, text, text_seconds
+    )
+    if out is not None:
+        out = Path(out)
+        result.figures["decision boundary"] = figures.decision_boundary(
+            X,
+            y,
+            experiment.grid(result.weights),
+            f"{experiment.title}\n(tinygrad_lite, {epochs} epochs)",
+            out / f"{experiment.name}_boundary.png",
+        )
+        result.figures["loss curve"] = figures.loss_curves(
+            {"tinygrad_lite scalar MLP": history.batch_loss},
+            f"{experiment.name.replace('_', ' ')}: loss before each update (lr={experiment.lr:g})",
+            out / f"{experiment.name}_loss.png",
+            reference={"text's NumPy loop": text.losses},
+        )
+    return result
+
+
+def format_result(result: ExperimentResult) -> str:
+    """What the demo prints: timings, the side-by-side check, loss and accuracy."""
+    e = result.experiment
+    verdict = "OK" if result.agrees else "FAILED"
+    losses = result.history.batch_loss
+    lines = [
+        f"{e.title} ({e.name})",
+        f"  2-{HIDDEN_DIM}-1 network, {e.activation} activations, lr={e.lr:g}, "
+        f"{result.epochs} epochs, full batch, loss 0.5 * sum((y - y_pred)**2)",
+        f"  tinygrad_lite scalar MLP: {result.seconds:.2f} s wall time",
+        f"  text's NumPy loop:        {result.text_seconds:.3f} s wall time",
+        f"  largest |weight difference| vs the text's loop: {result.max_difference:.3e} "
+        f"(tolerance {WEIGHT_TOLERANCE:g}): {verdict}",
+    ]
+    if losses:
+        lines.append(f"  loss: {losses[0]:.6g} at epoch 1 -> {result.history.loss[-1]:.6g} after")
+    if result.history.accuracy:
+        lines.append(f"  training accuracy after the last epoch: {result.history.accuracy[-1]:.1%}")
+    for kind, path in result.figures.items():
+        lines.append(f"  {kind}: {path}")
+    return "\n".join(lines)
