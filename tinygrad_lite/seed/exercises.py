@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -278,3 +279,39 @@ EXERCISES: dict[str, Callable[..., ExerciseResult]] = {
     "mini_batches": mini_batch_exercise,
     "batch_size": batch_size_exercise,
 }
+
+
+@dataclass(frozen=True)
+class ExerciseSettings:
+    """Epoch counts and the mini-batch seed for one run of all exercises."""
+
+    full_epochs: int = FULL_EPOCHS
+    sweep_epochs: int = SWEEP_EPOCHS
+    batch_epochs: int = BATCH_EPOCHS
+    seed: int = 0
+    fast: bool = False
+
+
+def run_all(
+    out: Path | None, settings: ExerciseSettings = ExerciseSettings()
+) -> list[ExerciseResult]:
+    """Every exercise in the text's order."""
+    fast = settings.fast
+    return [
+        epochs_exercise(out, full_epochs=settings.full_epochs, fast=fast),
+        learning_rate_exercise(out, epochs=settings.sweep_epochs, fast=fast),
+        hidden_size_exercise(out, epochs=settings.sweep_epochs, fast=fast),
+        mini_batch_exercise(out, epochs=settings.batch_epochs, seed=settings.seed, fast=fast),
+        batch_size_exercise(out, epochs=settings.batch_epochs, seed=settings.seed, fast=fast),
+    ]
+
+
+def result_json(result: ExerciseResult) -> dict[str, Any]:
+    """An exercise as plain data for ``--json``."""
+    return {
+        "name": result.name,
+        "question": result.question,
+        "observation": list(result.observation),
+        "final_loss": {label: h.loss[-1] for label, h in result.runs.items()},
+        "figures": {kind: str(path) for kind, path in result.figures.items()},
+    }

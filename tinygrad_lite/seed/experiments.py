@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -181,3 +182,24 @@ def format_result(result: ExperimentResult) -> str:
     for kind, path in result.figures.items():
         lines.append(f"  {kind}: {path}")
     return "\n".join(lines)
+
+
+def result_json(result: ExperimentResult) -> dict[str, Any]:
+    """The result as plain data for ``--json``."""
+    e = result.experiment
+    history = result.history
+    return {
+        "name": e.name,
+        "activation": e.activation,
+        "lr": e.lr,
+        "epochs": result.epochs,
+        "seconds": result.seconds,
+        "text_seconds": result.text_seconds,
+        "max_difference": result.max_difference,
+        "tolerance": WEIGHT_TOLERANCE,
+        "agrees": result.agrees,
+        "loss_first": history.batch_loss[0] if history.batch_loss else None,
+        "loss_last": history.loss[-1] if history.loss else None,
+        "accuracy": history.accuracy[-1] if history.accuracy else None,
+        "figures": {kind: str(path) for kind, path in result.figures.items()},
+    }

@@ -19,9 +19,11 @@ Every activation starts from the same standard-normal draws, scaled per
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,6 +38,8 @@ INITS = ("scaled", "normal")
 DEPTH = 10
 WIDTH = 16
 SEED = 0
+FIGURE_NAME = "vanishing_gradients.png"
+INIT_TITLES = {"scaled": "randn / sqrt(fan_in) init", "normal": "plain randn init (the text's)"}
 SATURATED_SLOPE = 1e-6  # y_pred * (1 - y_pred) below this: the output has stopped passing gradient
 
 
@@ -48,7 +52,7 @@ def initial_weights(depth: int, width: int, init: str, seed: int) -> dict[str, n
     rng = np.random.RandomState(seed)
     sizes = [2, *([width] * (depth - 1)), 1]
     state = {}
-    for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+    for k, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes), start=1):
         W = rng.randn(fan_in, fan_out)
         state[f"W{k}"] = W / np.sqrt(fan_in) if init == "scaled" else W
         state[f"b{k}"] = np.zeros((1, fan_out))
@@ -137,7 +141,8 @@ def format_table(result: VanishingResult) -> str:
     names = list(result.layers)
     depth = len(result.layers[names[0]].magnitudes)
     lines = [
-        f"Mean |dL/dW| per layer after one backward pass ({result.init} init; layer 1 = input side)",
+        f"Mean |dL/dW| per layer after one backward pass, {INIT_TITLES[result.init]} "
+        "(layer 1 = input side)",
         "  layer      " + "".join(f"{name:>14}" for name in names),
     ]
     for k in range(depth):
@@ -164,7 +169,27 @@ def run(out: str | Path | None = None, *, examples: int = 200) -> tuple[list[Van
         path = figures.gradient_magnitudes(
             {f"{r.init} init": {n: g.magnitudes for n, g in r.layers.items()} for r in results},
             f"Gradient magnitude per layer, {DEPTH}-layer MLP, one backward pass",
-            Path(out) / "vanishing_gradients.png",
+            Path(out) / FIGURE_NAME,
         )
         text += f"\n\nfigure: {path}"
     return results, text
+
+
+def results_json(results: list[VanishingResult], out: Path | None) -> dict[str, Any]:
+    """The measurements as plain data for ``--json``."""
+    data: dict[str, Any] = {
+        r.init: {
+            name: {
+                "magnitudes": g.magnitudes,
+                "first_over_last": g.ratio,
+                "output_slope": g.output_slope,
+            }
+            for name, g in r.layers.items()
+        }
+        for r in results
+    }
+    data["depth"] = DEPTH
+    data["width"] = WIDTH
+    if out is not None:
+        data["figure"] = str(out / FIGURE_NAME)
+    return data
