@@ -285,3 +285,16 @@ def test_fit_a_single_neuron_on_nested_lists() -> None:
     history = fit(neuron, X, y, optimizer=SGD(neuron.parameters(), lr=1.0), epochs=30)
     assert history.accuracy is not None and history.accuracy[-1] == 1.0
     assert neuron.w[0].data > 0 > neuron.w[1].data
+
+
+def test_accuracy_on_request_needs_binary_targets_and_loss_must_return_a_value() -> None:
+    X, _ = _small_problem(4)
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="targets that are 0 or 1"):
+        fit(model, X, [0.5, 1.0, 0.0, 1.0], accuracy=True)
+    regression = fit(model, X, [0.5, 1.0, 0.0, 1.0], epochs=1)
+    assert regression.accuracy is None
+    before = model.state_dict()
+    with pytest.raises(TypeError, match="returned float, not a Value"):
+        fit(model, X, [0, 1, 0, 1], loss=lambda p, t: 0.0)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())

@@ -81,6 +81,10 @@ def make_batch_step(model: Module, loss: Callable[..., Value], optimizer: Optimi
     def batch_step(rows: list[list[float]], targets: list[float]) -> float:
         optimizer.zero_grad()
         batch_loss = loss(predict(model, rows), targets)
+        if not isinstance(batch_loss, Value):
+            raise TypeError(
+                f"the loss function returned {type(batch_loss).__qualname__}, not a Value"
+            )
         batch_loss.backward()
         optimizer.step()
         return batch_loss.data
@@ -202,8 +206,8 @@ def fit(
     binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))
     if accuracy is None:
         accuracy = model.n_out == 1 and binary_targets
-    elif accuracy and model.n_out != 1:
-        raise ValueError("accuracy needs a model with one output")
+    elif accuracy and (model.n_out != 1 or not binary_targets):
+        raise ValueError("accuracy needs a model with one output and targets that are 0 or 1")
     if threshold is None:
         threshold = 0.0 if loss_function is bce_with_logits else 0.5
 
