@@ -1,0 +1,92 @@
+"""Named example graphs for drawing (``tinygrad-lite draw NAME``).
+
+`DEMO_GRAPHS` maps a name to a function that builds a fresh graph and returns
+its output `Value` (no backward pass run). Other modules add their own graphs
+by adding entries to the dict.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import numpy as np
+
+from tinygrad_lite.engine import Value, linear, total
+
+
+def expression() -> Value:
+    """``f = tanh(a*b + c)`` with a=2, b=-3, c=10: the smallest graph worth drawing."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    f = d.tanh()
+    f.label = "f"
+    return f
+
+
+def neuron() -> Value:
+    """One sigmoid neuron with two inputs: ``out = sigmoid(w.0*x.0 + w.1*x.1 + b)``."""
+    weights = [Value(0.7, label="w.0"), Value(-1.2, label="w.1")]
+    inputs = [Value(1.5, label="x.0"), Value(0.5, label="x.1")]
+    bias = Value(0.1, label="b")
+    z = linear(weights, inputs, bias)
+    z.label = "z"
+    out = z.sigmoid()
+    out.label = "out"
+    return out
+
+
+def seed_data() -> tuple[np.ndarray, np.ndarray]:
+    """The seed notebook's 200 points (100 inner, 100 outer) and 0/1 labels, drawn
+    from the same random stream as its ``np.random.seed(0)`` without touching
+    NumPy's global state."""
+    stream = np.random.RandomState(0)
+    inner = stream.randn(100, 2) * 0.5
+    outer = stream.randn(100, 2) * 1.5 + np.array([0, 3])
+    points = np.concatenate((inner, outer))
+    labels = np.concatenate((np.zeros(100), np.ones(100)))
+    return points, labels
+
+
+def mlp_loss(n_points: int = 200, hidden: int = 16, seed: int = 0) -> Value:
+    """The seed's 2-hidden-1 sigmoid network over its data, as one graph:
+    ``L = sum over points of 0.5 * (y - y_pred)**2``.
+
+    Parameters are labelled the way ``tinygrad_lite.nn`` names them
+    (``layers.0.neurons.3.w.1``, ``layers.0.neurons.3.b``); weights come from
+    ``numpy.random.default_rng(seed)``."""
+    points, labels = seed_data()
+    rng = np.random.default_rng(seed)
+    sizes = [2, hidden, 1]
+    layers = []
+    for layer_number, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
+        neurons = []
+        for neuron_number in range(n_out):
+            prefix = f"layers.{layer_number}.neurons.{neuron_number}"
+            weights = [Value(rng.standard_normal(), label=f"{prefix}.w.{k}") for k in range(n_in)]
+            neurons.append((weights, Value(0.0, label=f"{prefix}.b")))
+        layers.append(neurons)
+    terms = []
+    for point, label in zip(points[:n_points], labels[:n_points], strict=True):
+        activations: list[Value] = [Value(point[0], label="x1"), Value(point[1], label="x2")]
+        for neurons in layers:
+            activations = [linear(w, activations, b).sigmoid() for w, b in neurons]
+        y_pred = activations[0]
+        y_pred.label = "y_pred"
+        terms.append(0.5 * (Value(label, label="y") - y_pred) ** 2)
+    loss = total(terms)
+    loss.label = "L"
+    return loss
+
+
+DEMO_GRAPHS: dict[str, Callable[[], Value]] = {
+    "expression": expression,
+    "neuron": neuron,
+    "mlp-2-16-1": mlp_loss,
+}
+"""Name -> function building that graph (the command line's ``draw NAME``)."""
