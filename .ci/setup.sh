@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TINYGRAD_LITE_VENV:-$ROOT/.venv}"
 EXTRAS="${TINYGRAD_LITE_EXTRAS:-dev,demos}"
-APT_PACKAGES="${TINYGRAD_LITE_APT:-graphviz}"
+APT_PACKAGES="${TINYGRAD_LITE_APT:-graphviz chromium}"
 
 need_apt=()
 for pkg in $APT_PACKAGES; do

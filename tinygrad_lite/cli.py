@@ -13,7 +13,11 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: list[str] = ["tinygrad_lite.seed", "tinygrad_lite.explain"]
+COMMAND_MODULES: list[str] = [
+    "tinygrad_lite.seed",
+    "tinygrad_lite.explain",
+    "tinygrad_lite.draw_command",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

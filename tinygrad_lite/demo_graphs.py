@@ -54,7 +54,7 @@ def seed_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def mlp_loss(n_points: int = 200, hidden: int = 16, seed: int = 0) -> Value:
-    """The seed's 2-hidden-1 sigmoid network over its data, as one graph:
+    """The seed's 2-16-1 sigmoid network and its loss over all 200 points, as one graph:
     ``L = sum over points of 0.5 * (y - y_pred)**2``.
 
     Parameters are labelled the way ``tinygrad_lite.nn`` names them

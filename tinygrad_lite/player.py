@@ -1,0 +1,280 @@
+"""A backward pass you can step through in the browser: `draw_backward`.
+
+It is a view of the engine's one backward loop: it consumes
+`tinygrad_lite.backward_steps` and draws one frame per `BackwardStep`, so the
+frames show exactly the steps ``backward()`` takes, in its order.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinygrad_lite.engine import BackwardStep, Value, backward_steps, topological_order
+from tinygrad_lite.viz import (
+    DEFAULT_MAX_NODES,
+    _draw,
+    _full_node_count,
+)
+
+__all__ = ["draw_backward"]
+
+MAX_LOCAL_DERIVATIVES_SHOWN = 6  # a linear node has 2n+1 operands: keep the line short
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """One contribution to a node's gradient, recorded at its consumer's step."""
+
+    consumer: Value
+    consumer_grad: float
+    local_grad: float
+    contribution: float
+
+
+def _node_names(order: Sequence[Value]) -> dict[Value, str]:
+    """Each value's label, or ``v<i>`` (its position in traversal order, as in
+    the drawing's node names) when it has none."""
+    return {value: value.label or f"v{i}" for i, value in enumerate(order)}
+
+
+def _chain_rule_text(
+    step: BackwardStep,
+    incoming: Sequence[_Incoming],
+    names: dict[Value, str],
+    root: Value,
+    fmt: str,
+) -> str:
+    """``dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537`` for one step,
+    plus the local derivatives the node passes on to its operands."""
+
+    def number(x: float) -> str:
+        return format(x, fmt)
+
+    def factor(x: float) -> str:  # a negative second factor reads better in parentheses
+        return f"({number(x)})" if x < 0 else number(x)
+
+    out = names[root]
+    node = step.node
+    name = names[node]
+    grad = float(step.grad)
+    if node is root:
+        first = f"d{out}/d{out} = {number(grad)}  (the seed gradient: the output itself)"
+    else:
+        symbols = " + ".join(
+            f"d{out}/d{names[i.consumer]} * d{names[i.consumer]}/d{name}" for i in incoming
+        )
+        numbers = " + ".join(
+            f"{number(i.consumer_grad)} * {number(i.local_grad)}" for i in incoming
+        )
+        first = f"d{out}/d{name} = {symbols} = {numbers} = {number(grad)}"
+    lines = [first]
+    operands = node._operands
+    if operands:
+        parts = [
+            f"d{name}/d{names[operand]} = {number(float(local))}"
+            for operand, local in zip(operands, step.local_grads, strict=True)
+        ]
+        if len(parts) > MAX_LOCAL_DERIVATIVES_SHOWN:
+            parts = [*parts[:MAX_LOCAL_DERIVATIVES_SHOWN], f"... ({len(parts)} operands)"]
+        lines.append(f"{_formula(node, names)}, local derivatives: " + ", ".join(parts))
+    else:
+        lines.append(f"{name} is a leaf: its gradient is final.")
+    return "\n".join(lines)
+
+
+def _formula(node: Value, names: dict[Value, str]) -> str:
+    """``d = e + c``, ``f = tanh(d)``, ``z = linear(w.0, ..., b)``."""
+    operand_names = [names[operand] for operand in node._operands]
+    if len(operand_names) == 2 and node.op in ("+", "-", "*", "/", "**"):
+        return f"{names[node]} = {operand_names[0]} {node.op} {operand_names[1]}"
+    if node.op.startswith("**") and len(operand_names) == 1:
+        return f"{names[node]} = {operand_names[0]}{node.op}"
+    if len(operand_names) > MAX_LOCAL_DERIVATIVES_SHOWN:
+        operand_names = [*operand_names[:3], "...", operand_names[-1]]
+    return f"{names[node]} = {node.op}({', '.join(operand_names)})"
+
+
+def _standalone_svg(svg: str) -> str:
+    """Graphviz's SVG without the XML prolog and doctype, for inlining in HTML."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+_SCRIPT_END = re.compile(r"<(/|!--)", re.IGNORECASE)
+
+
+def _json_for_script(data: object) -> str:
+    """JSON safe inside a <script> element (no ``</script>`` or ``<!--`` can end it)."""
+    return _SCRIPT_END.sub(lambda match: "<\\" + match.group(1), json.dumps(data))
+
+
+def draw_backward(
+    root: Value,
+    out_dir: str | os.PathLike[str],
+    *,
+    rankdir: str = "LR",
+    fmt: str = ".4g",
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> Path:
+    """Run ``root``'s backward pass one step at a time and write a player for it.
+
+    Writes ``frame_000.svg`` (after the forward pass, no gradients yet) and one
+    ``frame_NNN.svg`` per backward step into ``out_dir``: the node whose gradient
+    was just completed is outlined in red, and only nodes already visited show
+    a gradient (this pass's; the others show ``grad ?``). Also writes
+    ``index.html``, a single self-contained page (no network needed) that plays
+    the frames with previous/next buttons, a slider and the arrow keys, and shows
+    under the picture the chain rule of the step, e.g.
+    ``dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537``.
+    Unlabelled values are called ``v<i>`` as in the drawing.
+
+    Like ``root.backward()``, it adds this pass's gradients to every ``.grad``.
+    Every frame draws the whole graph, so graphs needing more than ``max_nodes``
+    boxes and ellipses are refused (step through a smaller graph, e.g. one
+    example instead of a batch). Returns the path of ``index.html``.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_backward needs a Value, got {type(root).__qualname__}")
+    order = topological_order(root)
+    needed = _full_node_count(order)
+    if needed > max_nodes:
+        raise ValueError(
+            f"draw_backward draws the whole graph in every frame, and this graph needs "
+            f"{needed} boxes and ellipses (max_nodes={max_nodes}). Step through a smaller "
+            "graph (one example instead of a batch) or pass a larger max_nodes."
+        )
+    target = Path(out_dir)
+    names = _node_names(order)
+    frame_options = {"rankdir": rankdir, "fmt": fmt, "max_nodes": max_nodes}
+
+    grads_so_far: dict[Value, float] = {}
+    incoming: dict[Value, list[_Incoming]] = {}
+    svgs = [_render_frame(root, grads_so_far, names, None, frame_options)]
+    texts = ["Forward pass done: every value has its data, no gradient yet. Press next."]
+    titles = ["forward pass"]
+    for step in backward_steps(root):
+        node = step.node
+        grads_so_far[node] = float(step.grad)
+        texts.append(_chain_rule_text(step, incoming.get(node, []), names, root, fmt))
+        titles.append(names[node])
+        for operand, local, contribution in zip(
+            node._operands, step.local_grads, step.contributions, strict=True
+        ):
+            record = _Incoming(node, float(step.grad), float(local), float(contribution))
+            incoming.setdefault(operand, []).append(record)
+        svgs.append(_render_frame(root, grads_so_far, names, node, frame_options))
+
+    target.mkdir(parents=True, exist_ok=True)
+    width = max(3, len(str(len(svgs) - 1)))
+    for number, svg in enumerate(svgs):
+        (target / f"frame_{number:0{width}d}.svg").write_text(svg, encoding="utf-8")
+    page = target / "index.html"
+    page.write_text(_page(names[root], svgs, texts, titles), encoding="utf-8")
+    return page
+
+
+def _render_frame(
+    root: Value,
+    grads: dict[Value, float],
+    names: dict[Value, str],
+    current: Value | None,
+    options: dict[str, object],
+) -> str:
+    drawing = _draw(
+        [root],
+        rankdir=str(options["rankdir"]),
+        show=("label", "data", "grad"),
+        fmt=str(options["fmt"]),
+        color_by="kind",
+        highlight=set(),
+        path_from=None,
+        clusters=True,
+        max_nodes=int(str(options["max_nodes"])),
+        collapse=False,
+        legend=False,
+        grad_of=grads.get,
+        names=names,
+        current=current,
+    )
+    svg: str = drawing.pipe(format="svg", encoding="utf-8")  # GraphvizNotFoundError if no dot
+    return svg
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Backward pass of __OUTPUT__</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+  h1 { font-size: 1.3em; margin: 0 0 0.6em 0; }
+  #controls { display: flex; gap: 0.8em; align-items: center; margin-bottom: 0.8em; }
+  #controls button { font-size: 1em; padding: 0.3em 0.9em; }
+  #slider { flex: 1; max-width: 40em; }
+  #picture svg { max-width: 100%; height: auto; }
+  #chain-rule { font-family: ui-monospace, monospace; font-size: 1.05em; background: #f6f6f6;
+                border-left: 4px solid #d62728; padding: 0.7em 1em; white-space: pre-wrap; }
+  .hint { color: #777; font-size: 0.85em; }
+</style>
+</head>
+<body>
+<h1>Backward pass of __OUTPUT__</h1>
+<div id="controls">
+  <button id="prev" type="button">&#9664; previous</button>
+  <input id="slider" type="range" min="0" max="__LAST__" value="0" aria-label="step">
+  <button id="next" type="button">next &#9654;</button>
+  <span id="counter"></span>
+</div>
+<div id="picture"></div>
+<pre id="chain-rule"></pre>
+<p class="hint">Keys: &#8592; / &#8594; previous / next, Home / End first / last.
+Red outline: the node whose gradient was just completed. Nodes not reached yet show grad ?.</p>
+<script>
+const FRAMES = __FRAMES__;
+const TEXTS = __TEXTS__;
+const TITLES = __TITLES__;
+const last = FRAMES.length - 1;
+let current = 0;
+function show(step) {
+  current = Math.max(0, Math.min(last, step));
+  document.getElementById("picture").innerHTML = FRAMES[current];
+  document.getElementById("chain-rule").textContent = TEXTS[current];
+  document.getElementById("slider").value = String(current);
+  const where = current === 0 ? TITLES[0] : "node " + TITLES[current];
+  document.getElementById("counter").textContent = "step " + current + " of " + last + ": " + where;
+  document.getElementById("prev").disabled = current === 0;
+  document.getElementById("next").disabled = current === last;
+}
+document.getElementById("prev").addEventListener("click", () => show(current - 1));
+document.getElementById("next").addEventListener("click", () => show(current + 1));
+document.getElementById("slider").addEventListener("input", (e) => show(Number(e.target.value)));
+document.addEventListener("keydown", (e) => {
+  if (e.key === "ArrowRight") { show(current + 1); e.preventDefault(); }
+  else if (e.key === "ArrowLeft") { show(current - 1); e.preventDefault(); }
+  else if (e.key === "Home") { show(0); e.preventDefault(); }
+  else if (e.key === "End") { show(last); e.preventDefault(); }
+});
+show(0);
+</script>
+</body>
+</html>
+"""
+
+
+def _page(output_name: str, svgs: list[str], texts: list[str], titles: list[str]) -> str:
+    frames = [_standalone_svg(svg) for svg in svgs]
+    fills = {
+        "__OUTPUT__": html.escape(output_name),
+        "__LAST__": str(len(frames) - 1),
+        "__FRAMES__": _json_for_script(frames),
+        "__TEXTS__": _json_for_script(texts),
+        "__TITLES__": _json_for_script(titles),
+    }
+    # One pass, so a label that happens to contain a placeholder stays as it is.
+    return re.sub("|".join(fills), lambda match: fills[match.group()], _PAGE)
