@@ -19,7 +19,11 @@ from tinygrad_lite.engine import (
 from tinygrad_lite.explain import explain, explain_lines
 from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
 from tinygrad_lite.optim import SGD, Adam
+from tinygrad_lite.player import draw_backward
 from tinygrad_lite.training import History, fit
+from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
+
+save_graph = save  # a longer name for `save`, for code that also saves models
 
 __all__ = [
     "MLP",
@@ -27,7 +31,9 @@ __all__ = [
     "Adam",
     "AnomalyError",
     "BackwardStep",
+    "GraphDrawing",
     "GraphWarning",
+    "GraphvizNotFoundError",
     "History",
     "Layer",
     "Module",
@@ -39,6 +45,8 @@ __all__ = [
     "as_value",
     "backward_steps",
     "detect_anomaly",
+    "draw",
+    "draw_backward",
     "explain",
     "explain_lines",
     "fit",
@@ -46,6 +54,8 @@ __all__ = [
     "is_grad_enabled",
     "linear",
     "no_grad",
+    "save",
+    "save_graph",
     "topological_order",
     "total",
 ]
