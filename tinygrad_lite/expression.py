@@ -135,21 +135,25 @@ class _Builder:
         return leaf
 
     def call(self, node: ast.Call) -> Value:
-        if (node.args and isinstance(node.func, ast.Attribute)) or node.keywords:
-            raise ExpressionError(f"{self.fragment(node)!r}: the methods take no arguments")
-        if isinstance(node.func, ast.Attribute) and node.func.attr in FUNCTIONS:
-            operand = self.build(node.func.value)
-            function = node.func.attr
-        elif isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS:
-            if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-                raise ExpressionError(f"{self.fragment(node)!r}: {node.func.id}() takes one value")
-            operand = self.build(node.args[0])
-            function = node.func.id
-        else:
+        function = node.func
+        is_method = isinstance(function, ast.Attribute) and function.attr in FUNCTIONS
+        is_function = isinstance(function, ast.Name) and function.id in FUNCTIONS
+        if not (is_method or is_function):
             raise ExpressionError(
-                f"{self.fragment(node.func)!r} cannot be called; only "
+                f"{self.fragment(function)!r} cannot be called; only "
                 + ", ".join(FUNCTIONS)
                 + " can"
             )
-        result: Value = getattr(operand, function)()
+        if node.keywords:
+            raise ExpressionError(f"{self.fragment(node)!r}: keyword arguments are not allowed")
+        if isinstance(function, ast.Attribute):
+            if node.args:
+                raise ExpressionError(f"{self.fragment(node)!r}: the methods take no arguments")
+            operand, name = self.build(function.value), function.attr
+        else:
+            assert isinstance(function, ast.Name)
+            if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                raise ExpressionError(f"{self.fragment(node)!r}: {function.id}() takes one value")
+            operand, name = self.build(node.args[0]), function.id
+        result: Value = getattr(operand, name)()  # name is one of FUNCTIONS
         return result

@@ -70,7 +70,7 @@ def _chain_rule_text(
             f"d{out}/d{names[i.consumer]} * d{names[i.consumer]}/d{name}" for i in incoming
         )
         numbers = " + ".join(
-            f"{number(i.consumer_grad)} * {number(i.local_grad)}" for i in incoming
+            f"{number(i.consumer_grad)} * {factor(i.local_grad)}" for i in incoming
         )
         first = f"d{out}/d{name} = {symbols} = {numbers} = {number(grad)}"
     lines = [first]
@@ -106,12 +106,10 @@ def _standalone_svg(svg: str) -> str:
     return svg[start:] if start >= 0 else svg
 
 
-_SCRIPT_END = re.compile(r"<(/|!--)", re.IGNORECASE)
-
-
 def _json_for_script(data: object) -> str:
-    """JSON safe inside a <script> element (no ``</script>`` or ``<!--`` can end it)."""
-    return _SCRIPT_END.sub(lambda match: "<\\" + match.group(1), json.dumps(data))
+    """JSON that cannot end the <script> element holding it: ``</`` becomes the
+    equivalent ``<\\/`` and ``<!--`` becomes ``\\u003c!--`` (both still valid JSON)."""
+    return json.dumps(data).replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
 def draw_backward(

@@ -1,0 +1,192 @@
+"""Tests for draw_backward: the frames, the chain-rule lines, and the page in a real
+headless Chromium (Debian's `chromium`, driven by Playwright)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from viz_svg import parse_svg
+
+from tinygrad_lite import Value, draw_backward
+from tinygrad_lite.demo_graphs import expression, mlp_loss
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# f = tanh(d), d = e + c, e = a * b. backward() visits the reverse of the
+# topological order a, b, e, c, d, f (operands first, in operand order):
+BACKWARD_ORDER = ["f", "d", "c", "e", "b", "a"]
+
+
+def page_data(page: Path) -> dict[str, list[str]]:
+    text = page.read_text()
+    found = {}
+    for name in ("FRAMES", "TEXTS", "TITLES"):
+        match = re.search(rf"const {name} = (.*);\n", text)
+        assert match is not None
+        found[name] = json.loads(match.group(1))
+    return found
+
+
+def test_one_frame_per_step_with_only_visited_gradients(tmp_path: Path) -> None:
+    f = expression()
+    page = draw_backward(f, tmp_path)
+    frames = sorted(tmp_path.glob("frame_*.svg"))
+    assert [p.name for p in frames] == [f"frame_{k:03d}.svg" for k in range(7)]
+    first = parse_svg(frames[0].read_bytes())
+    assert not first.with_class("current")
+    assert all(node.texts[-1] == "grad ?" for node in first.with_class("value"))
+    for step, label in enumerate(BACKWARD_ORDER, start=1):
+        svg = parse_svg(frames[step].read_bytes())
+        (current,) = svg.with_class("current")
+        assert current.texts[0] == label
+        visited = set(BACKWARD_ORDER[:step])
+        for node in svg.with_class("value"):
+            has_grad = node.texts[-1] != "grad ?"
+            assert has_grad == (node.texts[0] in visited), (step, node.texts)
+    assert page.name == "index.html"
+    assert page_data(page)["TITLES"] == ["forward pass", *BACKWARD_ORDER]
+
+
+def test_chain_rule_lines_and_final_grads(tmp_path: Path) -> None:
+    f = expression()
+    page = draw_backward(f, tmp_path)
+    texts = page_data(page)["TEXTS"]
+    dfdd = 1 - math.tanh(4.0) ** 2
+    assert texts[1].splitlines()[0] == "df/df = 1  (the seed gradient: the output itself)"
+    assert texts[2].splitlines()[0] == f"df/dd = df/df * df/dd = 1 * {dfdd:.4g} = {dfdd:.4g}"
+    assert texts[2].splitlines()[1] == "d = e + c, local derivatives: dd/de = 1, dd/dc = 1"
+    assert texts[6].splitlines()[0] == (
+        f"df/da = df/de * de/da = {dfdd:.4g} * (-3) = {-3 * dfdd:.4g}"
+    )
+    assert texts[6].splitlines()[1] == "a is a leaf: its gradient is final."
+    # like backward(): the pass's gradients are on every node
+    reference = expression()
+    reference.backward()
+    assert [v.grad for v in _values(f)] == [v.grad for v in _values(reference)]
+
+
+def _values(root: Value) -> list[Value]:
+    from tinygrad_lite import topological_order
+
+    return topological_order(root)
+
+
+def test_seed_network_chain_rule_matches_the_text(tmp_path: Path) -> None:
+    # The seed notebook's 2-1 network, built as its text writes it.
+    x, y = Value(0.5, label="x"), Value(0.8, label="y")
+    w1, w2 = Value(0.2, label="w1"), Value(-0.3, label="w2")
+    b1, b2 = Value(0.4, label="b1"), Value(-0.5, label="b2")
+    w3, b3 = Value(0.1, label="w3"), Value(0.2, label="b3")
+    z1 = w1 * x + b1
+    a1 = z1.sigmoid()
+    z2 = w2 * x + b2
+    a2 = z2.sigmoid()
+    z3 = w3 * a1 + w3 * a2 + b3
+    y_pred = z3.sigmoid()
+    loss = 0.5 * (y - y_pred) ** 2
+    for value, name in [(z1, "z1"), (a1, "a1"), (z2, "z2"), (a2, "a2"), (z3, "z3")]:
+        value.label = name
+    y_pred.label, loss.label = "y_pred", "L"
+    page = draw_backward(loss, tmp_path)
+    texts = page_data(page)["TEXTS"]
+
+    def sigmoid(v: float) -> float:
+        return float(1 / (1 + np.exp(-v)))
+
+    # the text's NumPy cells
+    a1_, a2_ = sigmoid(0.2 * 0.5 + 0.4), sigmoid(-0.3 * 0.5 - 0.5)
+    z3_ = 0.1 * a1_ + 0.1 * a2_ + 0.2
+    y_pred_ = sigmoid(z3_)
+    dl_dy_pred = y_pred_ - 0.8
+    dy_pred_dz3 = sigmoid(z3_) * (1 - sigmoid(z3_))
+    line = next(text for text in texts if text.startswith("dL/dz3 ="))
+    assert line.splitlines()[0] == (
+        f"dL/dz3 = dL/dy_pred * dy_pred/dz3 = {dl_dy_pred:.4g} * {dy_pred_dz3:.4g} "
+        f"= {dl_dy_pred * dy_pred_dz3:.4g}"
+    )
+    assert line.splitlines()[0].startswith("dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446")
+    # w3 is used twice: its gradient is the sum of two contributions
+    w3_line = next(text for text in texts if text.startswith("dL/dw3 =")).splitlines()[0]
+    assert w3_line.count(" + ") == 2  # once in the symbols, once in the numbers
+    assert w3_line.endswith(f"= {w3.grad:.4g}")
+
+
+def test_large_graphs_are_refused_with_advice(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="one example instead of a batch"):
+        draw_backward(mlp_loss(n_points=20, hidden=16), tmp_path)
+    assert not tmp_path.joinpath("index.html").exists()
+    with pytest.raises(TypeError, match="needs a Value"):
+        draw_backward(3.0, tmp_path)  # type: ignore[arg-type]
+
+
+def test_page_is_self_contained(tmp_path: Path) -> None:
+    leaf = Value(1.0, label="</script><script>alert(1)</script>")
+    out = (leaf * 2).tanh()
+    out.label = "<out>"
+    page = draw_backward(out, tmp_path).read_text()
+    assert "<script src" not in page and "<link" not in page and "url(" not in page
+    assert "</script><script>alert" not in page  # escaped inside the script's JSON
+    urls = set(re.findall(r"https?://[^\\\"' )]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}  # namespaces
+    assert "<title>Backward pass of &lt;out&gt;</title>" in page
+
+
+def test_player_in_headless_chromium(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists() or shutil.which("dot") is None:
+        pytest.fail("needs Debian's chromium and graphviz: bash tests/run.sh installs them")
+    from playwright.sync_api import sync_playwright
+
+    f = expression()
+    page_path = draw_backward(f, tmp_path / "player")
+    dfdd = 1 - math.tanh(4.0) ** 2
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a new, empty user data dir
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1200, "height": 640},
+        )
+        try:
+            page = context.new_page()
+            page.goto(page_path.as_uri())
+            assert page.text_content("#counter") == "step 0 of 6: forward pass"
+            assert page.locator("#picture g.node.current").count() == 0
+            for _ in range(3):
+                page.click("#next")
+            assert page.text_content("#counter") == "step 3 of 6: node c"
+            current = page.locator("#picture g.node.current text").all_text_contents()
+            assert current == ["c", "data 10", f"grad {dfdd:.4g}"]
+            chain_rule = page.text_content("#chain-rule") or ""
+            assert chain_rule.splitlines()[0] == (
+                f"df/dc = df/dd * dd/dc = {dfdd:.4g} * 1 = {dfdd:.4g}"
+            )
+            page.screenshot(path=str(tmp_path / "step3.png"), full_page=True)
+            page.keyboard.press("ArrowLeft")
+            assert page.locator("#picture g.node.current text").first.text_content() == "d"
+            page.locator("#slider").fill("6")
+            assert page.text_content("#counter") == "step 6 of 6: node a"
+            assert page.is_disabled("#next")
+        finally:
+            context.close()
+    screenshot = (tmp_path / "step3.png").read_bytes()
+    assert screenshot.startswith(b"\x89PNG") and len(screenshot) > 10_000
+    keep = Path(__file__).resolve().parents[1] / "out"
+    if keep.is_dir():  # for a person to look at: mkdir out/ to keep the screenshot
+        shutil.copy(tmp_path / "step3.png", keep / "player-step3.png")
