@@ -144,7 +144,7 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
     assert "</script><script>alert" not in page  # escaped inside the script's JSON
     urls = set(re.findall(r"https?://[^\\\"' )]+", page))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}  # namespaces
-    assert "<title>Backward pass of &lt;out&gt;</title>" in page
+    assert "<title>Backward pass of (&lt;out&gt;)</title>" in page  # explain parenthesises
 
 
 def test_player_in_headless_chromium(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from viz_svg import Svg, SvgNode, parse_svg
 
 import tinygrad_lite
-from tinygrad_lite import Value, draw, linear, save
+from tinygrad_lite import MLP, Value, draw, linear, save
 from tinygrad_lite.demo_graphs import mlp_loss
 from tinygrad_lite.viz import GraphvizNotFoundError, escape_html_text
 
@@ -313,6 +313,23 @@ def test_clusters_group_neurons_inside_layers() -> None:
     inputs = [svg.by_first_text("x1"), svg.by_first_text("x2")]
     assert not any(c.contains(node) for c in svg.clusters for node in inputs)
     assert render(draw(out, clusters=False, legend=False)).clusters == []
+
+
+def test_clusters_from_a_real_nn_mlp() -> None:
+    model = MLP(2, [3, 1], activations="tanh", seed=1)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    svg = render(draw(out, legend=False))
+    labels = sorted(cluster.label for cluster in svg.clusters)
+    assert labels == ["layers.0", "layers.1", "neurons.0", "neurons.0", "neurons.1", "neurons.2"]
+    layer0 = next(c for c in svg.clusters if c.label == "layers.0")
+    hidden_ops = [op for op in svg.with_class("op") if layer0.contains(op)]
+    assert sorted(op.texts[0] for op in hidden_ops) == ["linear"] * 3 + ["tanh"] * 3
+    # each parameter box sits in exactly one neuron cluster, named without the prefix
+    neurons = [c for c in svg.clusters if c.label.startswith("neurons.")]
+    parameters = [node for node in svg.with_class("leaf") if node.texts[0][0] in "wb"]
+    assert len(parameters) == 3 * 3 + 4
+    assert all(sum(c.contains(node) for c in neurons) == 1 for node in parameters)
 
 
 def _data(node: SvgNode) -> float:

@@ -7,12 +7,12 @@ by adding entries to the dict.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 
 import numpy as np
 
 from tinygrad_lite.engine import Value, linear, total
+from tinygrad_lite.nn import MLP
 
 
 def expression() -> Value:
@@ -57,26 +57,15 @@ def mlp_loss(n_points: int = 200, hidden: int = 16, seed: int = 0) -> Value:
     """The seed's 2-16-1 sigmoid network and its loss over all 200 points, as one graph:
     ``L = sum over points of 0.5 * (y - y_pred)**2``.
 
-    Parameters are labelled the way ``tinygrad_lite.nn`` names them
-    (``layers.0.neurons.3.w.1``, ``layers.0.neurons.3.b``); weights come from
-    ``numpy.random.default_rng(seed)``."""
+    The network is a `tinygrad_lite.nn.MLP` (its parameters are labelled
+    ``layers.0.neurons.3.w.1``, ``layers.0.neurons.3.b``, ...), initialised from
+    ``seed``."""
     points, labels = seed_data()
-    rng = np.random.default_rng(seed)
-    sizes = [2, hidden, 1]
-    layers = []
-    for layer_number, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
-        neurons = []
-        for neuron_number in range(n_out):
-            prefix = f"layers.{layer_number}.neurons.{neuron_number}"
-            weights = [Value(rng.standard_normal(), label=f"{prefix}.w.{k}") for k in range(n_in)]
-            neurons.append((weights, Value(0.0, label=f"{prefix}.b")))
-        layers.append(neurons)
+    model = MLP(2, [hidden, 1], activations="sigmoid", seed=seed)
     terms = []
     for point, label in zip(points[:n_points], labels[:n_points], strict=True):
-        activations: list[Value] = [Value(point[0], label="x1"), Value(point[1], label="x2")]
-        for neurons in layers:
-            activations = [linear(w, activations, b).sigmoid() for w, b in neurons]
-        y_pred = activations[0]
+        y_pred = model([Value(point[0], label="x1"), Value(point[1], label="x2")])
+        assert isinstance(y_pred, Value)
         y_pred.label = "y_pred"
         terms.append(0.5 * (Value(label, label="y") - y_pred) ** 2)
     loss = total(terms)

@@ -11,11 +11,10 @@ import html
 import json
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from tinygrad_lite.engine import BackwardStep, Value, backward_steps, topological_order
+from tinygrad_lite.explain import ChainRule, NodeNames, format_number
 from tinygrad_lite.viz import (
     DEFAULT_MAX_NODES,
     _draw,
@@ -27,77 +26,37 @@ __all__ = ["draw_backward"]
 MAX_LOCAL_DERIVATIVES_SHOWN = 6  # a linear node has 2n+1 operands: keep the line short
 
 
-@dataclass(frozen=True)
-class _Incoming:
-    """One contribution to a node's gradient, recorded at its consumer's step."""
-
-    consumer: Value
-    consumer_grad: float
-    local_grad: float
-    contribution: float
-
-
-def _node_names(order: Sequence[Value]) -> dict[Value, str]:
-    """Each value's label, or ``v<i>`` (its position in traversal order, as in
-    the drawing's node names) when it has none."""
-    return {value: value.label or f"v{i}" for i, value in enumerate(order)}
-
-
-def _chain_rule_text(
-    step: BackwardStep,
-    incoming: Sequence[_Incoming],
-    names: dict[Value, str],
-    root: Value,
-    fmt: str,
-) -> str:
-    """``dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537`` for one step,
-    plus the local derivatives the node passes on to its operands."""
-
-    def number(x: float) -> str:
-        return format(x, fmt)
-
-    def factor(x: float) -> str:  # a negative second factor reads better in parentheses
-        return f"({number(x)})" if x < 0 else number(x)
-
-    out = names[root]
+def _step_text(step: BackwardStep, rule: ChainRule) -> str:
+    """The step's chain-rule line (explain's, e.g. ``dL/dz3 = dL/dy_pred * dy_pred/dz3
+    = -0.2264 * 0.2446 = -0.05537``), then the local derivatives the node passes on."""
+    names = rule.names
     node = step.node
-    name = names[node]
-    grad = float(step.grad)
-    if node is root:
-        first = f"d{out}/d{out} = {number(grad)}  (the seed gradient: the output itself)"
-    else:
-        symbols = " + ".join(
-            f"d{out}/d{names[i.consumer]} * d{names[i.consumer]}/d{name}" for i in incoming
-        )
-        numbers = " + ".join(
-            f"{number(i.consumer_grad)} * {factor(i.local_grad)}" for i in incoming
-        )
-        first = f"d{out}/d{name} = {symbols} = {numbers} = {number(grad)}"
-    lines = [first]
-    operands = node._operands
-    if operands:
+    lines = [rule.line(step)]
+    if node is rule.output:
+        lines[0] += "  (the seed gradient: the output itself)"
+    if node.operands:
         parts = [
-            f"d{name}/d{names[operand]} = {number(float(local))}"
-            for operand, local in zip(operands, step.local_grads, strict=True)
+            f"d{names(node)}/d{names(operand)} = {format_number(local)}"
+            for operand, local in zip(node.operands, step.local_grads, strict=True)
         ]
         if len(parts) > MAX_LOCAL_DERIVATIVES_SHOWN:
             parts = [*parts[:MAX_LOCAL_DERIVATIVES_SHOWN], f"... ({len(parts)} operands)"]
         lines.append(f"{_formula(node, names)}, local derivatives: " + ", ".join(parts))
     else:
-        lines.append(f"{name} is a leaf: its gradient is final.")
+        lines.append(f"{names(node)} is a leaf: its gradient is final.")
     return "\n".join(lines)
 
 
-def _formula(node: Value, names: dict[Value, str]) -> str:
+def _formula(node: Value, names: NodeNames) -> str:
     """``d = e + c``, ``f = tanh(d)``, ``z = linear(w.0, ..., b)``."""
-    operand_names = [names[operand] for operand in node._operands]
+    operand_names = [names(operand) for operand in node.operands]
     if len(operand_names) == 2 and node.op in ("+", "-", "*", "/", "**"):
-        return f"{names[node]} = {operand_names[0]} {node.op} {operand_names[1]}"
+        return f"{names(node)} = {operand_names[0]} {node.op} {operand_names[1]}"
     if node.op.startswith("**") and len(operand_names) == 1:
-        return f"{names[node]} = {operand_names[0]}{node.op}"
+        return f"{names(node)} = {operand_names[0]}{node.op}"
     if len(operand_names) > MAX_LOCAL_DERIVATIVES_SHOWN:
         operand_names = [*operand_names[:3], "...", operand_names[-1]]
-    return f"{names[node]} = {node.op}({', '.join(operand_names)})"
+    return f"{names(node)} = {node.op}({', '.join(operand_names)})"
 
 
 def _standalone_svg(svg: str) -> str:
@@ -130,7 +89,8 @@ def draw_backward(
     the frames with previous/next buttons, a slider and the arrow keys, and shows
     under the picture the chain rule of the step, e.g.
     ``dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537``.
-    Unlabelled values are called ``v<i>`` as in the drawing.
+    Names and chain-rule lines are `tinygrad_lite.explain`'s (an unlabelled value
+    is named by its formula, e.g. ``(a*b)``, or ``v<i>`` when that is long).
 
     Like ``root.backward()``, it adds this pass's gradients to every ``.grad``.
     Every frame draws the whole graph, so graphs needing more than ``max_nodes``
@@ -148,32 +108,27 @@ def draw_backward(
             "graph (one example instead of a batch) or pass a larger max_nodes."
         )
     target = Path(out_dir)
-    names = _node_names(order)
+    names = NodeNames(root)
+    shown_names = {value: names(value) for value in order}
     frame_options = {"rankdir": rankdir, "fmt": fmt, "max_nodes": max_nodes}
 
     grads_so_far: dict[Value, float] = {}
-    incoming: dict[Value, list[_Incoming]] = {}
-    svgs = [_render_frame(root, grads_so_far, names, None, frame_options)]
+    svgs = [_render_frame(root, grads_so_far, shown_names, None, frame_options)]
     texts = ["Forward pass done: every value has its data, no gradient yet. Press next."]
     titles = ["forward pass"]
+    rule = ChainRule(root, names)
     for step in backward_steps(root):
-        node = step.node
-        grads_so_far[node] = float(step.grad)
-        texts.append(_chain_rule_text(step, incoming.get(node, []), names, root, fmt))
-        titles.append(names[node])
-        for operand, local, contribution in zip(
-            node._operands, step.local_grads, step.contributions, strict=True
-        ):
-            record = _Incoming(node, float(step.grad), float(local), float(contribution))
-            incoming.setdefault(operand, []).append(record)
-        svgs.append(_render_frame(root, grads_so_far, names, node, frame_options))
+        grads_so_far[step.node] = float(step.grad)
+        texts.append(_step_text(step, rule))
+        titles.append(names(step.node))
+        svgs.append(_render_frame(root, grads_so_far, shown_names, step.node, frame_options))
 
     target.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(svgs) - 1)))
     for number, svg in enumerate(svgs):
         (target / f"frame_{number:0{width}d}.svg").write_text(svg, encoding="utf-8")
     page = target / "index.html"
-    page.write_text(_page(names[root], svgs, texts, titles), encoding="utf-8")
+    page.write_text(_page(names(root), svgs, texts, titles), encoding="utf-8")
     return page
 
 
