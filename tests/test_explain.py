@@ -6,7 +6,6 @@ import io
 import math
 import re
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -237,8 +236,12 @@ def test_line_numbers_agree_with_the_gradients_on_random_graphs(
         products = re.findall(
             r"\(?(-?[\d.e+-]+|-?inf|nan)\)? \* \(?(-?[\d.e+-]+|-?inf|nan)\)?", line
         )
-        approx_total = sum(float(u) * float(v) for u, v in products)
-        assert np.isclose(approx_total, leaf.grad, rtol=2e-3 * len(products), atol=1e-12)
+        terms = [float(u) * float(v) for u, v in products]
+        # each printed factor is within 5e-4 (relative) of the true one, so each printed
+        # product is within about 1e-3 of its term: the bound scales with sum(|term|), not
+        # with the total, which may cancel to 0
+        bound = 1.001e-3 * sum(abs(term) for term in terms) / (1 - 1e-3) + 1e-300
+        assert abs(sum(terms) - leaf.grad) <= bound
 
 
 def test_formula_labels_are_parenthesised_so_they_read_as_one_name() -> None:

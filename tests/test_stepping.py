@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from two_one_network import build, numpy_reference
 
-from tinygrad_lite import GraphWarning, Value, backward_steps, no_grad, topological_order
+from tinygrad_lite import (
+    GraphWarning,
+    Value,
+    backward_steps,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
 
 
 def _ulps(a: float, b: float) -> float:
@@ -221,3 +228,41 @@ def test_a_seed_gradient_that_is_not_a_number_is_refused() -> None:
     with pytest.raises(TypeError, match="got Value"):
         backward_steps(loss, Value(1.0))  # type: ignore[arg-type]
     assert loss.grad == 0.0
+
+
+def test_a_new_pass_while_one_is_paused_over_the_same_graph_is_refused() -> None:
+    nodes = build()
+    ref = numpy_reference()
+    loss = nodes["L"]
+    steps = backward_steps(loss)
+    for _ in range(5):  # paused with contributions in flight
+        next(steps)
+    with pytest.raises(RuntimeError, match="paused half way"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match="paused half way"):
+        list(backward_steps(nodes["z3"]))  # a subgraph shares the nodes in flight
+    other = Value(2.0, label="other") * 3.0
+    other.backward()  # an unrelated graph is fine
+    assert other.operands[0].grad == 3.0
+    for _ in steps:  # the paused pass, resumed, is unharmed by the refused ones
+        pass
+    assert nodes["w1"].grad == ref["w1"] and nodes["z1"].grad == ref["z1"]
+    loss.backward()  # and once it is finished a new pass may start
+    assert nodes["w1"].grad == 2 * ref["w1"]
+
+
+def test_while_a_pass_is_paused_the_user_keeps_recording_graphs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    nodes = build()
+    steps = backward_steps(nodes["L"])
+    next(steps)
+    assert is_grad_enabled()
+    probe = nodes["w1"] * 2.0  # a learner's side computation in the REPL
+    assert probe.op == "*" and probe.operands[0] is nodes["w1"]
+    steps.close()
+    # the same at a debugger stop inside backward()
+    seen: list[bool] = []
+    monkeypatch.setattr(sys, "breakpointhook", lambda *a, **k: seen.append(is_grad_enabled()))
+    nodes["L"].backward(break_at="z3")
+    assert seen == [True]

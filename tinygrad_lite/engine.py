@@ -412,6 +412,10 @@ class _Mode:
     """Module-wide switches read by every operation."""
 
     recording: bool = True  # False inside no_grad()
+    # Backward passes started and not finished: paused backward_steps() generators or a
+    # debugger stop inside backward(). Nonzero makes a new pass check that it shares no
+    # node with them (they would mix their gradients in flight).
+    passes_in_progress: int = 0
     # Set by tinygrad_lite's debugging tools (detect_anomaly); None means off.
     on_new_node: Callable[[Value], None] | None = None
     on_backward_step: Callable[[BackwardStep], None] | None = None
@@ -839,11 +843,18 @@ def _backward_loop(
     order = topological_order(root)
     if break_at is not None:
         _check_break_at(break_at, order)
+    if _Mode.passes_in_progress and any(node._pending is not None for node in order):
+        raise RuntimeError(
+            "another backward pass over this graph is paused half way (a backward_steps() "
+            "generator not run to the end, or a debugger stop inside backward()); finish it "
+            "or call close() on the generator before starting a new pass"
+        )
     want_records = records or _Mode.on_backward_step is not None
     previous_recording = _Mode.recording
     _Mode.recording = create_graph  # plain backward builds no graph
     root._pending = seed_grad
     finished = False
+    _Mode.passes_in_progress += 1
     try:
         # Read in debuggers (README "Stepping through backprop", tests/test_pdb.py): keep the
         # locals `node`, `grad`, `operands` and `local_grads` named and computed like this.
@@ -858,11 +869,15 @@ def _backward_loop(
             op = node._op
             if not operands or op is None:
                 if break_at is not None and _is_break_node(node, break_at):
+                    _Mode.recording = previous_recording  # the user's mode while stopped
                     breakpoint()  # a leaf: its gradient for this pass is complete
+                    _Mode.recording = create_graph
                 if want_records:
                     step = BackwardStep(node, grad, (), ())
                     _notify_step(step)
+                    _Mode.recording = previous_recording  # the user's mode while paused
                     yield step
+                    _Mode.recording = create_graph
                 continue
             if create_graph:
                 local_grads = op.derivatives(operands, node)
@@ -872,7 +887,9 @@ def _backward_loop(
             if break_at is not None and _is_break_node(node, break_at):
                 # Debugger stop (backward(break_at=...)): `node`, `grad`, `operands` and
                 # `local_grads` are known; the loop below pushes grad * local_grad to each.
+                _Mode.recording = previous_recording  # the user's mode while stopped
                 breakpoint()
+                _Mode.recording = create_graph
             contributions = []
             for operand, local_grad in zip(operands, local_grads, strict=True):
                 contribution = grad * local_grad
@@ -883,9 +900,12 @@ def _backward_loop(
             if want_records:
                 step = BackwardStep(node, grad, tuple(local_grads), tuple(contributions))
                 _notify_step(step)
+                _Mode.recording = previous_recording  # the user's mode while paused
                 yield step
+                _Mode.recording = create_graph
         finished = True
     finally:
+        _Mode.passes_in_progress -= 1
         _Mode.recording = previous_recording
         if not finished:  # a pass stopped half way leaves no stale contributions
             for node in order:
@@ -988,6 +1008,8 @@ def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:
     pushed to its operands. Stopping half way (``break`` or ``close()``)
     leaves the visited nodes' ``.grad`` updated, the unvisited ones as they were,
     and discards the contributions not yet delivered, so a later pass starts clean.
+    While it is paused, graph recording is as outside it, and another pass over
+    any of the same nodes raises RuntimeError until this one finishes or is closed.
     """
     return _backward_loop(root, _seed_gradient(grad), records=True)
 
