@@ -331,6 +331,26 @@ def _write_truncated(tmp_path: Path) -> Path:
     return path
 
 
+def _write_flipped(tmp_path: Path) -> Path:
+    # Same length, a few bytes of array data changed: the zip's CRC check catches it.
+    data = bytearray(_valid_file(tmp_path).read_bytes())
+    for position in range(200, 210):
+        data[position] ^= 0xFF
+    path = tmp_path / "flipped.npz"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _write_compressed_corrupt(tmp_path: Path) -> Path:
+    path = tmp_path / "compressed.npz"
+    np.savez_compressed(path, **MLP(2, [5, 1], seed=1).state_dict())
+    data = bytearray(path.read_bytes())
+    for position in range(60, 90):
+        data[position] ^= 0x5A
+    path.write_bytes(bytes(data))
+    return path
+
+
 def _write_bytes(tmp_path: Path) -> Path:
     path = tmp_path / "garbage.npz"
     path.write_bytes(bytes(range(256)) * 4)
@@ -392,6 +412,8 @@ def _write_wrong_shape(tmp_path: Path) -> Path:
         (lambda d: d, "is a directory"),
         (_write_truncated, "truncated.npz: not a readable .npz archive"),
         (_write_bytes, "garbage.npz: not a readable .npz archive"),
+        (_write_flipped, "flipped.npz: not a readable .npz archive"),
+        (_write_compressed_corrupt, "compressed.npz: not a readable .npz archive"),
         (_write_text, "notes.npz: not a readable .npz archive"),
         (_write_corrupt_member, "bad_member.npz: not a readable .npz archive"),
         (_write_pickled, "pickled.npz: not a readable .npz archive"),

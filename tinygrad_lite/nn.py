@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -219,19 +220,22 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, npt.NDArray[np.generic]]
         raise StateDictError(f"{name}: is a directory, not an .npz file")
     try:
         # Reading every member now surfaces truncation here, not half way through a load.
-        loaded = np.load(name, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise StateDictError(
-                f"{name}: holds a single .npy array, not an .npz archive of named arrays"
-            )
-        with loaded as archive:
-            return {key: archive[key] for key in archive.files}
+        # Our own handle: np.load leaks its file when a truncated zip fails to open.
+        with open(name, "rb") as handle:
+            loaded = np.load(handle, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise StateDictError(
+                    f"{name}: holds a single .npy array, not an .npz archive of named arrays"
+                )
+            with loaded as archive:
+                return {key: archive[key] for key in archive.files}
     except StateDictError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise StateDictError(
-            f"{name}: not a readable .npz archive ({type(error).__name__}: {error})"
-        ) from error
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        kind = type(error).__name__
+        if type(error).__module__ != "builtins":
+            kind = f"{type(error).__module__}.{kind}"  # "zlib.error", not a bare "error"
+        raise StateDictError(f"{name}: not a readable .npz archive ({kind}: {error})") from error
 
 
 def _checked_array(
