@@ -26,6 +26,7 @@ from tinygrad_lite.engine import Value, no_grad
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
+from tinygrad_lite.trace import Traced, TraceError, trace
 
 LossSpec = str | Callable[..., Value]
 """A loss by name (see `tinygrad_lite.losses.LOSSES`) or ``loss(predictions, targets) -> Value``."""
@@ -57,7 +58,7 @@ class History:
         return len(self.loss)
 
 
-def _outputs(model: Module, row: Sequence[float]) -> list[Value]:
+def _outputs(model: Module, row: Sequence[float] | Sequence[Value]) -> list[Value]:
     """The model's outputs for one example, always as a list."""
     out = model(row)
     return [out] if isinstance(out, Value) else out
@@ -90,6 +91,102 @@ def make_batch_step(model: Module, loss: Callable[..., Value], optimizer: Optimi
         return batch_loss.data
 
     return batch_step
+
+
+class TracedSteps:
+    """``fit(..., fast=True)``: the same batch steps, replayed with `tinygrad_lite.trace`.
+
+    One example's graph, ``[loss([model(x)], y), *model(x)]``, is traced on every
+    training example (so any data-dependent path is refused up front), then each
+    batch is one batched forward and backward over NumPy arrays. The loss must
+    be a sum or a mean of per-example terms (every loss in `LOSSES` is); which
+    one is found by comparing a two-example batch with its two examples.
+    Parameters follow the scalar engine's to about 1e-15 relative per step.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Callable[..., Value],
+        optimizer: Optimizer,
+        X: npt.NDArray[np.float64],
+        y: npt.NDArray[np.float64],
+    ) -> None:
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.n_in = model.n_in
+        self.examples = np.column_stack((X, y))  # inputs, then targets, per row
+        self.targets = y
+        self.traced = self._trace_all()
+        self.mean = self._is_mean_loss()
+
+    def _example(self, values: list[Value]) -> list[Value]:
+        outputs = _outputs(self.model, values[: self.n_in])
+        return [self.loss(outputs, values[self.n_in :]), *outputs]
+
+    def _trace_all(self) -> Traced:
+        try:
+            return trace(self._example, self.examples)
+        except TraceError as error:
+            raise TraceError(f"fit(fast=True) cannot trace this model and loss: {error}") from None
+
+    def _is_mean_loss(self) -> bool:
+        """True if the loss averages its per-example terms, False if it sums them."""
+        if len(self.examples) < 2:
+            return False  # one example: sum and mean agree
+        rows = self.examples[:2].tolist()
+        with no_grad():
+            per_example = [
+                self.loss(_outputs(self.model, r[: self.n_in]), r[self.n_in :]) for r in rows
+            ]
+            pair = self.loss(
+                [p for r in rows for p in _outputs(self.model, r[: self.n_in])],
+                [t for r in rows for t in r[self.n_in :]],
+            ).data
+        summed = per_example[0].data + per_example[1].data
+        if np.isclose(pair, summed, rtol=1e-12, atol=0.0):
+            return False
+        if np.isclose(pair, summed / 2.0, rtol=1e-12, atol=0.0):
+            return True
+        raise TraceError(
+            "fit(fast=True) needs a loss that is a sum or a mean of per-example terms; "
+            f"this loss gives {pair!r} for two examples whose own losses add up to {summed!r}"
+        )
+
+    def _batch_loss(self, example_losses: npt.NDArray[np.float64]) -> float:
+        total_loss = float(example_losses.sum())
+        return total_loss / len(example_losses) if self.mean else total_loss
+
+    def step(self, batch: list[int]) -> float:
+        """One update on the examples ``batch``; returns the batch loss before it."""
+        self.optimizer.zero_grad()
+        outputs = self.traced.forward(self.examples[batch])
+        example_losses = outputs[:, 0]
+        weights = np.zeros_like(outputs)
+        weights[:, 0] = 1.0 / len(batch) if self.mean else 1.0  # d(batch loss)/d(example loss)
+        self.traced.backward(weights)
+        self.optimizer.step()
+        return self._batch_loss(example_losses)
+
+    def evaluate(self, threshold: float | None) -> tuple[float, float | None]:
+        """``(loss, accuracy)`` over the whole training set, like `evaluate`."""
+        outputs = self.traced.forward(self.examples)
+        value = self._batch_loss(outputs[:, 0])
+        if threshold is None:
+            return value, None
+        predicted = outputs[:, 1] >= threshold
+        return value, float(np.mean(predicted == (self.targets[:, 0] == 1.0)))
+
+    def check_path(self) -> None:
+        """Trace again with the trained parameters: the path must not have changed."""
+        retraced = self._trace_all()
+        if retraced.n_nodes != self.traced.n_nodes or retraced.n_groups != self.traced.n_groups:
+            raise TraceError(
+                "fit(fast=True): the model and loss now build a different graph than at the "
+                "start of training (a branch on a parameter's .data flipped); the fast "
+                "results are not those of the scalar engine. Train with fast=False."
+            )
 
 
 def _resolve_loss(loss: LossSpec) -> Callable[..., Value]:
@@ -169,6 +266,7 @@ def fit(
     progress: bool | None = None,
     accuracy: bool | None = None,
     threshold: float | None = None,
+    fast: bool = False,
 ) -> History:
     """Train ``model`` on ``X`` (shape ``(n, n_in)``) and ``y`` and return a `History`.
 
@@ -191,6 +289,12 @@ def fit(
             model has one output and every target is 0 or 1.
         threshold: an output ``>= threshold`` is class 1; default 0.5, or 0.0
             for ``"bce_with_logits"`` (outputs are logits).
+        fast: replay one traced example graph over each batch with NumPy
+            (`TracedSteps`, `tinygrad_lite.trace`) instead of building a scalar graph
+            per example: the same updates (to about 1e-15 relative per step), many
+            times faster. Raises `TraceError` if the model or loss takes
+            different paths for different examples (e.g. ``bce_with_logits``
+            branches on the sign of each logit).
     """
     loss_function = _resolve_loss(loss)
     X_array, y_array = _checked_data(model, X, y)
@@ -216,6 +320,7 @@ def fit(
     order_rng = np.random.default_rng(seed)
     # The seam for a faster step: anything with BatchStep's contract can replace this.
     batch_step = make_batch_step(model, loss_function, optimizer)
+    traced = TracedSteps(model, loss_function, optimizer, X_array, y_array) if fast else None
     history = History(accuracy=[] if accuracy else None)
     bar = _progress_bar(epochs, progress)
     try:
@@ -224,14 +329,20 @@ def fit(
             updates = 0
             for start in range(0, n, batch_size):
                 batch = order[start : start + batch_size]
-                batch_rows = [rows[i] for i in batch]
-                batch_targets = [t for i in batch for t in targets[i]]
-                history.batch_loss.append(batch_step(batch_rows, batch_targets))
+                if traced is not None:
+                    history.batch_loss.append(traced.step(batch))
+                else:
+                    batch_rows = [rows[i] for i in batch]
+                    batch_targets = [t for i in batch for t in targets[i]]
+                    history.batch_loss.append(batch_step(batch_rows, batch_targets))
                 updates += 1
             history.updates.append(updates)
-            epoch_loss, epoch_accuracy = evaluate(
-                model, rows, targets, loss_function, threshold if accuracy else None
-            )
+            if traced is not None:
+                epoch_loss, epoch_accuracy = traced.evaluate(threshold if accuracy else None)
+            else:
+                epoch_loss, epoch_accuracy = evaluate(
+                    model, rows, targets, loss_function, threshold if accuracy else None
+                )
             history.loss.append(epoch_loss)
             if history.accuracy is not None and epoch_accuracy is not None:
                 history.accuracy.append(epoch_accuracy)
@@ -241,6 +352,8 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
+    if traced is not None and epochs > 0:
+        traced.check_path()
     return history
 
 

@@ -1,0 +1,479 @@
+"""Trace a scalar function once, then replay it over a whole batch with NumPy.
+
+A learner's network computes the same scalar graph for every example; only
+the numbers differ. `trace` records that graph from ``fn`` once and returns a
+`Traced` program that evaluates it on a batch at a time: every node becomes a
+row of per-example values (one column per example), like JAX's ``vmap``
+applied to a scalar program::
+
+    traced = trace(lambda v: (v[0] * w + b).sigmoid(), X[:2])
+    outputs = traced.forward(X)       # one row of X per example
+    traced.backward()                 # w.grad += sum over examples of d out / d w
+
+How the replay is fast (DyNet-style operation batching)
+    The nodes are grouped by (depth, operation, number of operands), where a
+    node's depth is 1 + the largest depth of its operands (leaves are at 0).
+    Nodes of one group do not depend on each other, so each group is ONE
+    NumPy call over a ``(nodes, operands, examples)`` block. The seed's 2-16-1
+    network and its loss replay in 8 groups instead of 41 nodes per example.
+
+Leaves
+    ``fn`` receives one Value per input column. Every other leaf the graph
+    reaches (parameters, and constants such as the ``0.5`` of a loss) is read
+    from its ``.data`` at each `Traced.forward`, so parameter updates between
+    calls are seen. `Traced.backward` adds the gradient summed over the batch
+    to each of those leaves' ``.grad``, as ``backward()`` on the sum of the
+    per-example outputs would; gradients for the inputs, one per example, are
+    in `Traced.input_grads`. Intermediate nodes get no ``.grad``.
+
+What cannot be traced, and how it is caught
+    A trace records ONE path through ``fn``. Python branching on a Value is
+    refused by ``bool(Value)`` (a TypeError). Branching on ``.data`` cannot be
+    seen directly, so `trace` runs ``fn`` on every example you pass and
+    raises `TraceError` if two examples build different graphs (a different
+    operation, operand or number of nodes), or if a constant created inside
+    ``fn`` takes different values (e.g. ``Value(x.data * 2)``). Pass
+    representative examples (`fit` passes the whole training set). Branches
+    that depend on parameter values may change as the parameters change;
+    ``fit(..., fast=True)`` re-checks the path at the end of training.
+
+Floating point
+    NumPy's ``exp``, ``log`` and ``tanh`` may differ from Python's ``math`` in
+    the last bit, and batch sums are added in a different order, so results
+    agree with the scalar engine to about 1e-15 relative, not bit for bit.
+    IEEE-754 special values follow the engine's rules (``inf``/``nan``, no
+    exceptions, no warnings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from tinygrad_lite import engine
+from tinygrad_lite.engine import Op, Value, topological_order
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+TracedFunction = Callable[[list[Value]], Value | Sequence[Value]]
+
+
+class TraceError(ValueError):
+    """``fn`` cannot be replayed as one fixed graph (see the module docstring)."""
+
+
+# --------------------------------------------------------------------------
+# NumPy kernels: for each operation, its forward formula and its local
+# derivatives over a block ``xs`` of shape (nodes, operands, examples).
+# They follow the same formulas as the `Op`s in engine.py.
+# --------------------------------------------------------------------------
+
+Kernel = tuple[
+    Callable[[FloatArray], FloatArray],  # forward(xs) -> (nodes, examples)
+    Callable[[FloatArray, FloatArray], FloatArray | None],  # local grads; None = all 1
+]
+
+
+def _unary(
+    forward: Callable[[FloatArray], FloatArray], derivative: Callable[..., FloatArray]
+) -> Kernel:
+    """A kernel for a one-operand op; ``derivative(x, out)`` on (nodes, examples) arrays."""
+    return (
+        lambda xs: forward(xs[:, 0]),
+        lambda xs, out: derivative(xs[:, 0], out)[:, None, :],
+    )
+
+
+def _pow_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
+    a, b = xs[:, 0], xs[:, 1]
+    d_base = b * np.power(a, b - 1.0)
+    # As the engine's Pow: d/db taken as 0 where a == 0 and b >= 0.
+    d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, out * np.log(a))
+    return np.stack((d_base, d_exponent), axis=1)
+
+
+def _relu_grad(x: FloatArray, out: FloatArray) -> FloatArray:
+    # 1 where x > 0, 0 where x <= 0, nan where x is nan (as the engine's Relu).
+    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, np.nan))
+
+
+def _linear_forward(xs: FloatArray) -> FloatArray:
+    n = (xs.shape[1] - 1) // 2
+    # Summing over axis 1 adds the products one after the other, left to right,
+    # like Linear.forward's loop.
+    products: FloatArray = xs[:, :n] * xs[:, n : 2 * n]
+    result: FloatArray = products.sum(axis=1) + xs[:, -1]
+    return result
+
+
+def _linear_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
+    n = (xs.shape[1] - 1) // 2
+    ones = np.ones_like(xs[:, -1:])
+    return np.concatenate((xs[:, n : 2 * n], xs[:, :n], ones), axis=1)
+
+
+_SUB_SIGNS = np.array([1.0, -1.0])[None, :, None]
+
+_KERNELS: dict[type[Op], Kernel] = {
+    engine.Add: (lambda xs: xs[:, 0] + xs[:, 1], lambda xs, out: None),
+    engine.Sub: (lambda xs: xs[:, 0] - xs[:, 1], lambda xs, out: _SUB_SIGNS),
+    engine.Mul: (lambda xs: xs[:, 0] * xs[:, 1], lambda xs, out: xs[:, ::-1]),
+    engine.Div: (
+        lambda xs: xs[:, 0] / xs[:, 1],
+        lambda xs, out: np.stack((1.0 / xs[:, 1], -(out / xs[:, 1])), axis=1),
+    ),
+    engine.Pow: (lambda xs: np.power(xs[:, 0], xs[:, 1]), _pow_grads),
+    engine.Neg: (lambda xs: -xs[:, 0], lambda xs, out: -np.ones_like(xs)),
+    engine.Exp: _unary(np.exp, lambda x, out: out),
+    engine.Log: _unary(np.log, lambda x, out: 1.0 / x),
+    engine.Tanh: _unary(np.tanh, lambda x, out: 1.0 - out * out),
+    engine.Sigmoid: _unary(lambda x: 1.0 / (1.0 + np.exp(-x)), lambda x, out: out * (1.0 - out)),
+    engine.Relu: _unary(lambda x: np.where(x <= 0.0, 0.0, x), _relu_grad),
+    engine.Sum: (lambda xs: xs.sum(axis=1), lambda xs, out: None),
+    engine.Linear: (_linear_forward, _linear_grads),
+}
+
+
+def _kernel(op: Op) -> Kernel:
+    """The NumPy kernel for ``op``; an op without one runs element by element."""
+    if isinstance(op, engine.PowConst):
+        n = op.exponent
+        return _unary(lambda x: np.power(x, n), lambda x, out: n * np.power(x, n - 1.0))
+    kernel = _KERNELS.get(type(op))
+    if kernel is not None:
+        return kernel
+    return _elementwise_kernel(op)
+
+
+def _elementwise_kernel(op: Op) -> Kernel:
+    """A kernel calling the op's own scalar ``forward``/``derivatives`` per element.
+
+    Correct for any `Op` (custom ones made with `apply`), but at Python speed."""
+
+    def forward(xs: FloatArray) -> FloatArray:
+        out = np.empty((xs.shape[0], xs.shape[2]))
+        for node in range(xs.shape[0]):
+            for example in range(xs.shape[2]):
+                out[node, example] = op.forward(xs[node, :, example].tolist())
+        return out
+
+    def local_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
+        grads = np.empty_like(xs)
+        for node in range(xs.shape[0]):
+            for example in range(xs.shape[2]):
+                operands = xs[node, :, example].tolist()
+                derivatives = op.derivatives(operands, float(out[node, example]))
+                grads[node, :, example] = [float(d) for d in derivatives]
+        return grads
+
+    return forward, local_grads
+
+
+# --------------------------------------------------------------------------
+# The recorded program
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scatter:
+    """How to add a group's contributions into the gradient rows of its operands.
+
+    ``targets`` lists the operand row of every (node, operand) pair, flattened.
+    When a row appears more than once (a shared input), the contributions are
+    sorted by row and summed with ``np.add.reduceat`` first, because
+    ``G[rows] += c`` would keep only one of the repeated rows' additions."""
+
+    targets: IntArray
+    order: IntArray | None  # None when every target row is distinct
+    unique_rows: IntArray
+    starts: IntArray
+    block: slice | None  # the targets as a slice when they are consecutive rows
+
+    @staticmethod
+    def plan(targets: IntArray) -> _Scatter:
+        no_order = np.zeros(0, dtype=np.intp)
+        first = int(targets[0])
+        if np.array_equal(targets, np.arange(first, first + len(targets))):
+            block = slice(first, first + len(targets))
+            return _Scatter(targets, None, targets, no_order, block)
+        unique_rows = np.unique(targets)
+        if len(unique_rows) == len(targets):
+            return _Scatter(targets, None, targets, no_order, None)
+        order = np.argsort(targets, kind="stable")
+        unique_rows, starts = np.unique(targets[order], return_index=True)
+        return _Scatter(targets, order, unique_rows, starts.astype(np.intp), None)
+
+    def add(self, gradients: FloatArray, contributions: FloatArray) -> None:
+        """``gradients[targets] += contributions``, summing repeated rows."""
+        if self.block is not None:  # a slice adds in place without an index array
+            gradients[self.block] += contributions
+        elif self.order is None:
+            gradients[self.targets] += contributions
+        else:
+            sums = np.add.reduceat(contributions[self.order], self.starts, axis=0)
+            gradients[self.unique_rows] += sums
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Nodes of one depth and one operation, replayed as one NumPy call."""
+
+    op: Op
+    kernel: Kernel
+    start: int  # the group's nodes are rows start..stop-1
+    stop: int
+    operand_rows: IntArray  # (nodes, operands)
+    scatter: _Scatter
+
+
+class Traced:
+    """A recorded scalar graph, replayed over a batch with NumPy (see `trace`).
+
+    Attributes:
+        n_inputs: values per example (the columns of ``X``).
+        leaves: the non-input leaves (parameters and constants) in graph order;
+            their ``.data`` is read by each `forward`, their ``.grad`` updated by
+            each `backward`.
+        n_nodes: nodes per example in the recorded graph.
+        n_groups: NumPy steps per pass (groups of same-depth, same-op nodes).
+        input_grads: after `backward`, d(sum of outputs)/d(input) per example,
+            shape ``(batch, n_inputs)``.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        leaves: list[Value],
+        groups: list[_Group],
+        output_rows: list[int],
+        single_output: bool,
+        n_nodes: int,
+    ) -> None:
+        self.n_inputs = n_inputs
+        self.leaves = leaves
+        self.n_nodes = n_nodes
+        self.n_groups = len(groups)
+        self.input_grads: FloatArray | None = None
+        self._groups = groups
+        self._output_rows = np.array(output_rows, dtype=np.intp)
+        self._single_output = single_output
+        self._n_rows = groups[-1].stop if groups else n_inputs + len(leaves)
+        self._values: FloatArray | None = None  # (rows, batch) of the last forward
+        self._operands: list[FloatArray] = []  # each group's operand block, for backward
+
+    def forward(self, X: npt.ArrayLike) -> FloatArray:
+        """Evaluate the graph on every row of ``X`` (shape ``(batch, n_inputs)``).
+
+        Returns shape ``(batch,)`` when ``fn`` returned one Value, else
+        ``(batch, n_outputs)``. Keeps the values for `backward`."""
+        inputs = _checked_batch(X, self.n_inputs)
+        batch = inputs.shape[0]
+        values = np.empty((self._n_rows, batch))
+        values[: self.n_inputs] = inputs.T
+        leaf_data = [leaf.data for leaf in self.leaves]
+        values[self.n_inputs : self.n_inputs + len(self.leaves)] = np.array(leaf_data)[:, None]
+        operand_blocks = []
+        with np.errstate(all="ignore"):  # IEEE results, silently, as the scalar engine
+            for group in self._groups:
+                operands = values[group.operand_rows]  # (nodes, operands, batch)
+                values[group.start : group.stop] = group.kernel[0](operands)
+                operand_blocks.append(operands)  # kept: backward needs them again
+        self._values = values
+        self._operands = operand_blocks
+        outputs: FloatArray = values[self._output_rows].T
+        return outputs[:, 0] if self._single_output else outputs
+
+    def backward(self, grad_outputs: npt.ArrayLike | None = None) -> None:
+        """Add d(sum over the batch of the outputs)/d(leaf) to each leaf's ``.grad``.
+
+        ``grad_outputs`` (default 1 everywhere) weights each output of each
+        example, shape like `forward`'s result or broadcastable to it: e.g.
+        ``1 / batch`` for a mean. Like ``Value.backward`` each call adds again."""
+        if self._values is None:
+            raise RuntimeError("backward() needs a forward(X) first")
+        values = self._values
+        batch = values.shape[1]
+        n_outputs = len(self._output_rows)
+        if grad_outputs is None:
+            seeds = np.ones((batch, n_outputs))
+        else:
+            seeds = np.asarray(grad_outputs, dtype=np.float64)
+            if self._single_output and seeds.ndim == 1 and seeds.shape[0] == batch:
+                seeds = seeds[:, None]
+            try:
+                seeds = np.broadcast_to(seeds, (batch, n_outputs))
+            except ValueError:
+                raise ValueError(
+                    f"grad_outputs of shape {np.shape(grad_outputs)} does not fit outputs "
+                    f"of shape ({batch}, {n_outputs})"
+                ) from None
+        gradients = np.zeros_like(values)
+        for position, row in enumerate(self._output_rows):
+            gradients[row] += seeds[:, position]
+        with np.errstate(all="ignore"):
+            for group, operands in zip(
+                reversed(self._groups), reversed(self._operands), strict=True
+            ):
+                grad = gradients[group.start : group.stop]  # complete: users come later
+                local_grads = group.kernel[1](operands, values[group.start : group.stop])
+                if local_grads is None:  # every local derivative is 1 (sums)
+                    contributions = np.broadcast_to(grad[:, None, :], operands.shape)
+                else:
+                    contributions = grad[:, None, :] * local_grads
+                group.scatter.add(gradients, contributions.reshape(-1, batch))
+        first_leaf = self.n_inputs
+        leaf_sums = gradients[first_leaf : first_leaf + len(self.leaves)].sum(axis=1)
+        for leaf, leaf_grad in zip(self.leaves, leaf_sums.tolist(), strict=True):
+            leaf.grad += leaf_grad
+        self.input_grads = gradients[:first_leaf].T.copy()
+
+    def __repr__(self) -> str:
+        return (
+            f"Traced({self.n_inputs} inputs, {len(self.leaves)} leaves, "
+            f"{self.n_nodes} nodes in {self.n_groups} groups)"
+        )
+
+
+def _checked_batch(X: npt.ArrayLike, n_inputs: int) -> FloatArray:
+    array = np.asarray(X, dtype=np.float64)
+    if array.ndim == 1 and n_inputs == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.shape[1] != n_inputs:
+        raise ValueError(f"expected a batch of shape (batch, {n_inputs}), got shape {np.shape(X)}")
+    return array
+
+
+# --------------------------------------------------------------------------
+# Recording
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _Recording:
+    """One run of ``fn`` on one example, as plain data."""
+
+    inputs: list[Value]
+    outputs: list[Value]
+    single_output: bool
+    order: list[Value]  # topological order of everything the outputs reach
+
+
+def _record(fn: TracedFunction, example: list[float]) -> _Recording:
+    inputs = [Value(x, label=f"x{i}") for i, x in enumerate(example)]
+    result = fn(inputs)
+    single_output = isinstance(result, Value)
+    outputs = [result] if isinstance(result, Value) else list(result)
+    if not outputs:
+        raise TraceError("fn returned no outputs")
+    for position, output in enumerate(outputs):
+        if not isinstance(output, Value):
+            raise TraceError(
+                f"fn must return a Value or a sequence of Values; output {position} is "
+                f"{type(output).__qualname__}"
+            )
+    return _Recording(inputs, outputs, single_output, topological_order(outputs))
+
+
+def _describe_node(node: Value) -> str:
+    label = f" '{node.label}'" if node.label else ""
+    return f"{node.op or 'leaf'}{label} (data={node.data!r})"
+
+
+def _check_same_path(first: _Recording, other: _Recording, example_index: int) -> None:
+    """Raise `TraceError` unless ``other`` built the same graph as ``first``."""
+    hint = (
+        "fn takes a different path for different examples (Python branching on "
+        "`.data`?); the traced fast path needs one fixed graph"
+    )
+    if len(first.order) != len(other.order) or len(first.outputs) != len(other.outputs):
+        raise TraceError(
+            f"{hint}: example 0 builds {len(first.order)} nodes, example {example_index} "
+            f"builds {len(other.order)}"
+        )
+    first_position = {node: i for i, node in enumerate(first.order)}
+    other_position = {node: i for i, node in enumerate(other.order)}
+    first_inputs = {node: i for i, node in enumerate(first.inputs)}
+    other_inputs = {node: i for i, node in enumerate(other.inputs)}
+    for index, (a, b) in enumerate(zip(first.order, other.order, strict=True)):
+        same = a._op is b._op and [first_position[x] for x in a._operands] == [
+            other_position[x] for x in b._operands
+        ]
+        if same and not a._operands:  # leaves: the same input, parameter, or constant
+            if a in first_inputs or b in other_inputs:
+                same = first_inputs.get(a) == other_inputs.get(b)
+            elif a is not b:  # a constant made inside fn: must not depend on the example
+                same = a.data == b.data or (a.data != a.data and b.data != b.data)
+                if not same:
+                    raise TraceError(
+                        f"{hint}: a constant created inside fn is {a.data!r} for example 0 "
+                        f"and {b.data!r} for example {example_index} (node {index}); "
+                        "was it computed from `.data`?"
+                    )
+        if not same:
+            raise TraceError(
+                f"{hint}: node {index} is {_describe_node(a)} for example 0 but "
+                f"{_describe_node(b)} for example {example_index}"
+            )
+    if [first_position[x] for x in first.outputs] != [other_position[x] for x in other.outputs]:
+        raise TraceError(f"{hint}: the outputs differ between example 0 and {example_index}")
+
+
+def trace(fn: TracedFunction, example_inputs: npt.ArrayLike) -> Traced:
+    """Record ``fn`` (list of input Values -> Value or list of Values) as a `Traced` program.
+
+    ``example_inputs`` is one example (shape ``(n_inputs,)``) or several (shape
+    ``(examples, n_inputs)``). ``fn`` runs on each of them and must build the
+    same graph every time, or `TraceError` says where they differ. The first
+    example's graph is the one replayed.
+    """
+    if not engine.is_grad_enabled():
+        raise TraceError("trace() inside no_grad() records no graph; call it outside")
+    examples = np.asarray(example_inputs, dtype=np.float64)
+    if examples.ndim == 1:
+        examples = examples[None, :]
+    if examples.ndim != 2 or examples.shape[0] == 0 or examples.shape[1] == 0:
+        raise ValueError(
+            "example_inputs must be one example (n_inputs,) or several (examples, n_inputs) "
+            f"with at least one input, got shape {np.shape(example_inputs)}"
+        )
+    rows = examples.tolist()
+    first = _record(fn, rows[0])
+    for index in range(1, len(rows)):
+        _check_same_path(first, _record(fn, rows[index]), index)
+    return _compile(first)
+
+
+def _compile(recording: _Recording) -> Traced:
+    """Lay the recorded nodes out as rows and group them for batched replay."""
+    n_inputs = len(recording.inputs)
+    row: dict[Value, int] = {node: i for i, node in enumerate(recording.inputs)}
+    leaves = [node for node in recording.order if not node._operands and node not in row]
+    for node in leaves:
+        row[node] = len(row)
+    # Depth = 1 + deepest operand; nodes of equal depth and op form one group.
+    depth: dict[Value, int] = {}
+    grouped: dict[tuple[int, Op, int], list[Value]] = {}
+    for node in recording.order:
+        if not node._operands:
+            depth[node] = 0
+            continue
+        node_depth = 1 + max(depth[operand] for operand in node._operands)
+        depth[node] = node_depth
+        assert node._op is not None  # only leaves have no op
+        grouped.setdefault((node_depth, node._op, len(node._operands)), []).append(node)
+    groups: list[_Group] = []
+    for (_, op, _), members in sorted(grouped.items(), key=lambda item: item[0][0]):
+        start = len(row)
+        for node in members:
+            row[node] = len(row)
+        operand_rows = np.array(
+            [[row[operand] for operand in node._operands] for node in members], dtype=np.intp
+        )
+        scatter = _Scatter.plan(operand_rows.ravel())
+        groups.append(_Group(op, _kernel(op), start, len(row), operand_rows, scatter))
+    output_rows = [row[output] for output in recording.outputs]
+    n_nodes = len(recording.order)
+    return Traced(n_inputs, leaves, groups, output_rows, recording.single_output, n_nodes)
