@@ -47,6 +47,7 @@ Floating point
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -239,6 +240,8 @@ class Traced:
             each `backward`.
         n_nodes: nodes per example in the recorded graph.
         n_groups: NumPy steps per pass (groups of same-depth, same-op nodes).
+        signature: the graph's structure as plain data, ``(op, operand positions)``
+            per node in topological order: equal signatures, equal graphs.
         input_grads: after `backward`, d(sum of outputs)/d(input) per example,
             shape ``(batch, n_inputs)``.
     """
@@ -251,8 +254,10 @@ class Traced:
         output_rows: list[int],
         single_output: bool,
         n_nodes: int,
+        signature: tuple[tuple[Op | None, tuple[int, ...]], ...],
     ) -> None:
         self.n_inputs = n_inputs
+        self.signature = signature
         self.leaves = leaves
         self.n_nodes = n_nodes
         self.n_groups = len(groups)
@@ -363,17 +368,23 @@ class _Recording:
 
 def _record(fn: TracedFunction, example: list[float]) -> _Recording:
     inputs = [Value(x, label=f"x{i}") for i, x in enumerate(example)]
-    result = fn(inputs)
+    result: object = fn(inputs)
     single_output = isinstance(result, Value)
-    outputs = [result] if isinstance(result, Value) else list(result)
-    if not outputs:
+    if not single_output and not isinstance(result, Sequence):
+        raise TraceError(
+            f"fn must return a Value or a sequence of Values, got {type(result).__qualname__}"
+        )
+    items: list[object] = [result] if single_output else list(result)  # type: ignore[call-overload]
+    if not items:
         raise TraceError("fn returned no outputs")
-    for position, output in enumerate(outputs):
+    outputs: list[Value] = []
+    for position, output in enumerate(items):
         if not isinstance(output, Value):
             raise TraceError(
                 f"fn must return a Value or a sequence of Values; output {position} is "
                 f"{type(output).__qualname__}"
             )
+        outputs.append(output)
     return _Recording(inputs, outputs, single_output, topological_order(outputs))
 
 
@@ -397,21 +408,13 @@ def _check_same_path(first: _Recording, other: _Recording, example_index: int) -
     other_position = {node: i for i, node in enumerate(other.order)}
     first_inputs = {node: i for i, node in enumerate(first.inputs)}
     other_inputs = {node: i for i, node in enumerate(other.inputs)}
-    for index, (a, b) in enumerate(zip(first.order, other.order, strict=True)):
-        same = a._op is b._op and [first_position[x] for x in a._operands] == [
+    pairs = list(zip(first.order, other.order, strict=True))
+    for index, (a, b) in enumerate(pairs):  # first the structure: ops and operands
+        same = _same_op(a._op, b._op) and [first_position[x] for x in a._operands] == [
             other_position[x] for x in b._operands
         ]
-        if same and not a._operands:  # leaves: the same input, parameter, or constant
-            if a in first_inputs or b in other_inputs:
-                same = first_inputs.get(a) == other_inputs.get(b)
-            elif a is not b:  # a constant made inside fn: must not depend on the example
-                same = a.data == b.data or (a.data != a.data and b.data != b.data)
-                if not same:
-                    raise TraceError(
-                        f"{hint}: a constant created inside fn is {a.data!r} for example 0 "
-                        f"and {b.data!r} for example {example_index} (node {index}); "
-                        "was it computed from `.data`?"
-                    )
+        if same and not a._operands:  # a leaf: the same input, or both not inputs
+            same = first_inputs.get(a) == other_inputs.get(b)
         if not same:
             raise TraceError(
                 f"{hint}: node {index} is {_describe_node(a)} for example 0 but "
@@ -419,6 +422,26 @@ def _check_same_path(first: _Recording, other: _Recording, example_index: int) -
             )
     if [first_position[x] for x in first.outputs] != [other_position[x] for x in other.outputs]:
         raise TraceError(f"{hint}: the outputs differ between example 0 and {example_index}")
+    for index, (a, b) in enumerate(pairs):  # then constants made inside fn
+        made_inside = not a._operands and a not in first_inputs and a is not b
+        if made_inside and not _same_number(a.data, b.data):
+            raise TraceError(
+                f"{hint}: a constant created inside fn is {a.data!r} for example 0 "
+                f"and {b.data!r} for example {example_index} (node {index}); "
+                "was it computed from `.data`?"
+            )
+
+
+def _same_number(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def _same_op(a: Op | None, b: Op | None) -> bool:
+    """The same operation: the same shared instance, or equal instances of one class
+    (a custom `Op` made anew for each call)."""
+    if a is b:
+        return True
+    return type(a) is type(b) and vars(a) == vars(b)
 
 
 def trace(fn: TracedFunction, example_inputs: npt.ArrayLike) -> Traced:
@@ -476,4 +499,11 @@ def _compile(recording: _Recording) -> Traced:
         groups.append(_Group(op, _kernel(op), start, len(row), operand_rows, scatter))
     output_rows = [row[output] for output in recording.outputs]
     n_nodes = len(recording.order)
-    return Traced(n_inputs, leaves, groups, output_rows, recording.single_output, n_nodes)
+    position = {node: i for i, node in enumerate(recording.order)}
+    signature = tuple(
+        (node._op, tuple(position[operand] for operand in node._operands))
+        for node in recording.order
+    )
+    return Traced(
+        n_inputs, leaves, groups, output_rows, recording.single_output, n_nodes, signature
+    )

@@ -181,7 +181,7 @@ class TracedSteps:
     def check_path(self) -> None:
         """Trace again with the trained parameters: the path must not have changed."""
         retraced = self._trace_all()
-        if retraced.n_nodes != self.traced.n_nodes or retraced.n_groups != self.traced.n_groups:
+        if retraced.signature != self.traced.signature:
             raise TraceError(
                 "fit(fast=True): the model and loss now build a different graph than at the "
                 "start of training (a branch on a parameter's .data flipped); the fast "
