@@ -188,6 +188,7 @@ def test_seed_two_one_network_matches() -> None:
         ({}, lambda params: SGD(params, lr=0.01)),
         ({"batch_size": 32, "shuffle": True, "seed": 5}, lambda params: SGD(params, 0.05, 0.9)),
         ({"loss": "mse"}, lambda params: Adam(params, lr=0.01)),
+        ({"loss": "bce_with_logits", "batch_size": 50}, lambda params: SGD(params, lr=0.1)),
     ],
 )
 def test_fit_fast_ends_with_the_scalar_engines_parameters(
@@ -333,9 +334,19 @@ def test_fit_fast_refuses_a_loss_that_branches_per_example() -> None:
     X, y = two_clusters()
     model = MLP(2, [4, 1], activations=["tanh", "linear"], seed=0)
     before = [p.data for p in model.parameters()]
-    # bce_with_logits takes one formula for positive logits and another otherwise
+
+    def logistic_by_cases(logits: list[Value], targets: Sequence[float]) -> Value:
+        # one formula for positive logits and another otherwise: a per-example path
+        terms = [
+            (1.0 - t) * z + (1.0 + (-z).exp()).log()
+            if z.data > 0.0
+            else -(t * z) + (1.0 + z.exp()).log()
+            for z, t in zip(logits, targets, strict=True)
+        ]
+        return total(terms)
+
     with pytest.raises(TraceError, match="cannot trace this model and loss"):
-        fit(model, X, y, loss="bce_with_logits", epochs=1, fast=True, progress=False)
+        fit(model, X, y, loss=logistic_by_cases, epochs=1, fast=True, progress=False)
     assert [p.data for p in model.parameters()] == before
 
 

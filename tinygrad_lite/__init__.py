@@ -20,6 +20,7 @@ from tinygrad_lite.explain import explain, explain_lines
 from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
 from tinygrad_lite.optim import SGD, Adam
 from tinygrad_lite.player import draw_backward
+from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import History, fit
 from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
 
@@ -40,6 +41,8 @@ __all__ = [
     "Neuron",
     "Op",
     "StateDictError",
+    "TraceError",
+    "Traced",
     "Value",
     "apply",
     "as_value",
@@ -58,5 +61,6 @@ __all__ = [
     "save_graph",
     "topological_order",
     "total",
+    "trace",
 ]
 __version__ = "0.1.0"

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite import engine
+from tinygrad_lite import engine, losses
 from tinygrad_lite.engine import Op, Value, topological_order
 
 FloatArray = npt.NDArray[np.float64]
@@ -135,6 +135,10 @@ _KERNELS: dict[type[Op], Kernel] = {
     engine.Relu: _unary(lambda x: np.where(x <= 0.0, 0.0, x), _relu_grad),
     engine.Sum: (lambda xs: xs.sum(axis=1), lambda xs, out: None),
     engine.Linear: (_linear_forward, _linear_grads),
+    losses.Softplus: _unary(
+        lambda z: np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))),
+        lambda z, out: 1.0 / (1.0 + np.exp(-z)),
+    ),
 }
 
 
