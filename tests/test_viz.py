@@ -15,7 +15,7 @@ import pytest
 from viz_svg import Svg, SvgNode, parse_svg
 
 import tinygrad_lite
-from tinygrad_lite import MLP, Value, draw, linear, save
+from tinygrad_lite import MLP, Value, draw, linear, save, total
 from tinygrad_lite.demo_graphs import mlp_loss
 from tinygrad_lite.viz import GraphvizNotFoundError, escape_html_text
 
@@ -389,6 +389,32 @@ def test_a_tighter_limit_also_boxes_each_neuron() -> None:
     y_pred_box = svg.by_first_text("layers.1.neurons.0")
     y_pred = loss.operands[0].operands[1].operands[0].operands[1]
     assert f"data {y_pred.data:.4g} grad {y_pred.grad:.4g}" in y_pred_box.texts
+
+
+def test_terms_of_several_shapes_keep_one_of_each() -> None:
+    w = Value(0.5, label="w")
+    terms = []
+    for k in range(100):
+        x = Value(k / 100, label="x")
+        terms.append((w * x).tanh() if k % 2 == 0 else (w + x).exp())
+    out = total(terms)  # unlabelled: the message names it v<i>, and its box shows that name
+    drawing = draw(out, max_nodes=100)
+    (message,) = drawing.collapsed
+    name = f"v{len(tinygrad_lite.topological_order(out)) - 1}"
+    assert message == (
+        f"98 of the 100 terms of {name} (sum) repeat the structures of the 2 drawn "
+        "(one per shape) and are drawn as one box (294 values not drawn)"  # 98 * (x, w.x, term)
+    )
+    svg = render(drawing)
+    assert sorted(op.texts[0] for op in svg.with_class("op")) == ["*", "+", "exp", "sum", "tanh"]
+    assert svg.with_class("output")[0].texts[0] == name
+    (summary,) = svg.with_class("summary")
+    assert summary.texts[:2] == [f"98 more terms of {name} (sum)", "shaped like the 2 drawn"]
+
+
+def test_drawings_show_inline_in_jupyter() -> None:
+    bundle = draw(Value(1.0, label="a") * 2)._repr_mimebundle_()
+    assert parse_svg(bundle["image/svg+xml"]).by_first_text("a")
 
 
 def test_graph_without_repeats_keeps_the_part_nearest_the_output() -> None:

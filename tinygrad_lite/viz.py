@@ -181,19 +181,22 @@ class _Plan:
     cut: dict[tuple[int, int], int] = field(default_factory=dict)  # edge -> summary number
     messages: list[str] = field(default_factory=list)
     total_nodes: int = 0
+    cost: list[int] = field(default_factory=list)  # 1 box for a leaf, box + ellipse otherwise
+    mentioned: dict[int, str] = field(default_factory=dict)  # unlabelled values a message names
 
     def node_count(self) -> int:
-        """Boxes and ellipses this plan draws (value + op per visible value)."""
+        """Boxes and ellipses this plan draws."""
         count = len(self.summaries)
         boxed: set[int] = set()
-        for i, value in enumerate(self.order):
-            if not self.visible[i]:
+        box_of = self.box_of
+        for i, visible in enumerate(self.visible):
+            if not visible:
                 continue
-            box = self.box_of.get(i)
-            if box is not None:
+            box = box_of.get(i)
+            if box is None:
+                count += self.cost[i]
+            else:
                 boxed.add(box)
-                continue
-            count += 1 if value.is_leaf else 2
         return count + len(boxed)
 
 
@@ -239,50 +242,77 @@ def _structure_signatures(order: Sequence[Value]) -> tuple[list[int], list[int]]
 
 
 def _display_name(plan: _Plan, i: int) -> str:
+    """How messages name a value: its label, else ``v<i>`` (then shown in its box too)."""
     value = plan.order[i]
-    return repr(value.label) if value.label else f"v{i}"
+    if value.label:
+        return repr(value.label)
+    plan.mentioned[i] = f"v{i}"
+    return f"v{i}"
 
 
-def _collapse_repeated_operands(plan: _Plan, max_nodes: int, only_sums: bool) -> None:
-    """While too big: of the operands of one node that share an expression shape,
-    draw the first and replace the others by one summary box (the batch of a
-    loss summed over examples becomes one example plus "199 more")."""
+@dataclass
+class _Repeat:
+    """Operands of one node that share expression shapes (e.g. a loss's per-example terms)."""
+
+    saving: int  # operation nodes that collapsing would hide (an estimate)
+    consumer: int
+    groups: list[list[int]]  # operand positions of one shape each; the first is kept
+
+
+def _find_repeats(plan: _Plan) -> list[_Repeat]:
+    """Every node with repeated operand shapes, the biggest savings first."""
     signatures, sizes = _structure_signatures(plan.order)
-    # Each round rescans the graph; a few rounds catch the big repeats (a batch,
-    # the neurons of a layer), and truncation handles whatever is left.
-    for _ in range(MAX_COLLAPSE_ROUNDS):
-        if plan.node_count() <= max_nodes:
-            return
-        best: tuple[int, int, list[int]] | None = None  # (saving, consumer, positions)
-        for i, value in enumerate(plan.order):
-            if not plan.visible[i] or value.is_leaf or i in plan.box_of:
-                continue
-            if only_sums and value.op not in ("sum", "+"):
-                continue
-            groups: dict[int, list[int]] = {}
-            for position, operand in enumerate(value._operands):
-                j = plan.index[operand]
-                if operand.is_leaf or (i, position) in plan.cut:
-                    continue
-                groups.setdefault(signatures[j], []).append(position)
-            for signature_id, positions in groups.items():
-                if len(positions) < 2:
-                    continue
-                first = plan.index[value._operands[positions[0]]]
-                saving = (len(positions) - 1) * sizes[first]
-                if signatures[first] == signature_id and (best is None or saving > best[0]):
-                    best = (saving, i, positions)
-        if best is None:
-            return
-        _, consumer, positions = best
-        _cut_operands(plan, consumer, positions[1:], positions[0])
+    repeats = []
+    for i, value in enumerate(plan.order):
+        operands = value._operands
+        if len(operands) < 2:
+            continue
+        groups: dict[int, list[int]] = {}
+        for position, operand in enumerate(operands):
+            if operand._operands:  # leaves stay: each is a single box anyway
+                groups.setdefault(signatures[plan.index[operand]], []).append(position)
+        repeated = [positions for positions in groups.values() if len(positions) >= 2]
+        if repeated:
+            saving = sum(
+                (len(positions) - 1) * sizes[plan.index[operands[positions[0]]]]
+                for positions in repeated
+            )
+            repeats.append(_Repeat(saving, i, repeated))
+    repeats.sort(key=lambda repeat: (-repeat.saving, repeat.consumer))
+    return repeats
 
 
-def _cut_operands(plan: _Plan, consumer: int, positions: list[int], kept: int) -> None:
+def _collapse_repeated_operands(
+    plan: _Plan, repeats: list[_Repeat], max_nodes: int, only_sums: bool
+) -> None:
+    """While too big: at the node with the most repeated structure, draw the first
+    operand of each shape and one box for all the others (a loss summed over a
+    batch becomes one example plus "199 more terms")."""
+    # Each collapse recomputes what is visible (a pass over the graph); a few of
+    # them catch the big repeats, and truncation handles whatever is left.
+    rounds = 0
+    for repeat in repeats:
+        if plan.node_count() <= max_nodes or rounds == MAX_COLLAPSE_ROUNDS:
+            return
+        consumer = repeat.consumer
+        if not plan.visible[consumer] or consumer in plan.box_of:
+            continue
+        if only_sums and plan.order[consumer].op not in ("sum", "+"):
+            continue
+        if any((consumer, positions[1]) in plan.cut for positions in repeat.groups):
+            continue
+        _cut_operands(plan, repeat)
+        rounds += 1
+
+
+def _cut_operands(plan: _Plan, repeat: _Repeat) -> None:
+    consumer = repeat.consumer
+    kept = sorted(positions[0] for positions in repeat.groups)
+    collapsed = sorted(p for positions in repeat.groups for p in positions[1:])
     before = plan.visible
     number = len(plan.summaries)
     summary = _Summary(name=f"collapsed{number}", text="")
-    for position in positions:
+    for position in collapsed:
         plan.cut[(consumer, position)] = number
         summary.cut_edges.append((consumer, position))
     plan.summaries.append(summary)
@@ -291,21 +321,27 @@ def _cut_operands(plan: _Plan, consumer: int, positions: list[int], kept: int) -
     value = plan.order[consumer]
     operands = value._operands
     word = "terms" if value.op in ("sum", "+") else "operands"
+    name = _display_name(plan, consumer)
+    if len(kept) == 1:
+        like = f"{word[:-1]} {kept[0] + 1}"
+        structure = f"have the same structure as {like}"
+    else:
+        like = f"the {len(kept)} drawn"
+        structure = f"repeat the structures of the {len(kept)} drawn (one per shape)"
     lines = [
-        f"{len(positions)} more {word} of {_display_name(plan, consumer)} ({value.op})",
-        f"shaped like {word[:-1]} {kept + 1}",
+        f"{len(collapsed)} more {word} of {name} ({value.op})",
+        f"shaped like {like}",
         f"{hidden} values not drawn",
     ]
     if value.op in ("sum", "+"):
         together = 0.0
-        for position in positions:
+        for position in collapsed:
             together += operands[position].data
         lines.append(f"together data {together:.4g}")
     summary.text = "\n".join(lines)
     plan.messages.append(
-        f"{len(positions)} of the {len(operands)} {word} of {_display_name(plan, consumer)} "
-        f"({value.op}) have the same structure as {word[:-1]} {kept + 1} and are drawn as "
-        f"one box ({hidden} values not drawn)"
+        f"{len(collapsed)} of the {len(operands)} {word} of {name} ({value.op}) {structure} "
+        f"and are drawn as one box ({hidden} values not drawn)"
     )
 
 
@@ -456,14 +492,16 @@ def _make_plan(roots: list[Value], max_nodes: int, collapse: bool) -> _Plan:
         if index[root] not in root_indices:
             root_indices.append(index[root])
     plan = _Plan(order, index, root_indices, consumers, [True] * len(order))
-    plan.total_nodes = _full_node_count(order)
+    plan.cost = [1 if value.is_leaf else 2 for value in order]
+    plan.total_nodes = sum(plan.cost)
     if not collapse or plan.total_nodes <= max_nodes:
         return plan
-    _collapse_repeated_operands(plan, max_nodes, only_sums=True)
+    repeats = _find_repeats(plan)
+    _collapse_repeated_operands(plan, repeats, max_nodes, only_sums=True)
     if plan.node_count() > max_nodes:
         _box_neurons(plan)
     if plan.node_count() > max_nodes:
-        _collapse_repeated_operands(plan, max_nodes, only_sums=False)
+        _collapse_repeated_operands(plan, repeats, max_nodes, only_sums=False)
     if plan.node_count() > max_nodes:
         _truncate(plan, max_nodes)
     return plan
@@ -591,7 +629,8 @@ def _value_node(plan: _Plan, i: int, style: _Style, module: str) -> dict[str, st
         classes.append("on-path")
         border_colour = HIGHLIGHT
         border = 2
-    cells = _value_cells(value, style, style.names.get(value, ""), module)
+    name = style.names.get(value) or plan.mentioned.get(i, "")
+    cells = _value_cells(value, style, name, module)
     return {
         "label": _table(cells, fill, border_colour, border),
         "shape": "plain",
