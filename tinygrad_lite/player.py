@@ -170,7 +170,8 @@ _PAGE = """<!DOCTYPE html>
   #controls { display: flex; gap: 0.8em; align-items: center; margin-bottom: 0.8em; }
   #controls button { font-size: 1em; padding: 0.3em 0.9em; }
   #slider { flex: 1; max-width: 40em; }
-  #picture svg { max-width: 100%; height: auto; }
+  /* native size (readable), scrolled to keep the current node in view */
+  #picture { overflow: auto; max-height: 75vh; border: 1px solid #eee; }
   #chain-rule { font-family: ui-monospace, monospace; font-size: 1.05em; background: #f6f6f6;
                 border-left: 4px solid #d62728; padding: 0.7em 1em; white-space: pre-wrap; }
   .hint { color: #777; font-size: 0.85em; }
@@ -203,6 +204,8 @@ function show(step) {
   document.getElementById("counter").textContent = "step " + current + " of " + last + ": " + where;
   document.getElementById("prev").disabled = current === 0;
   document.getElementById("next").disabled = current === last;
+  const node = document.querySelector("#picture g.node.current");
+  if (node) node.scrollIntoView({ block: "nearest", inline: "center" });
 }
 document.getElementById("prev").addEventListener("click", () => show(current - 1));
 document.getElementById("next").addEventListener("click", () => show(current + 1));

@@ -675,7 +675,14 @@ def _emit(plan: _Plan, style: _Style, rankdir: str, clusters: bool, legend: bool
     drawing = GraphDrawing(name="computation_graph")
     drawing.attr(rankdir=rankdir, fontname="Helvetica", nodesep="0.25", ranksep="0.4")
     drawing.attr("node", fontname="Helvetica", fontsize="11")
-    drawing.attr("edge", arrowsize="0.6", color="#555555", fontsize="9", fontcolor="#555555")
+    drawing.attr(
+        "edge",
+        arrowsize="0.6",
+        color="#555555",
+        fontname="Helvetica",
+        fontsize="9",
+        fontcolor="#555555",
+    )
     order = plan.order
 
     # Each drawn unit (value node, box, summary) goes into a cluster path.
