@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -27,10 +28,10 @@ def text_losses_after_each_epoch(lr, epochs, hidden=16):
 
 
 def test_epochs_exercise(tmp_path):
-    result = exercises.epochs_exercise(tmp_path, full_epochs=30)
-    short, full = result.runs["10 epochs"], result.runs["30 epochs"]
+    result = exercises.epochs_exercise(tmp_path, full_epochs=15)
+    short, full = result.runs["10 epochs"], result.runs["15 epochs"]
     np.testing.assert_allclose(short.loss, text_losses_after_each_epoch(0.01, 10), rtol=LOSS_RTOL)
-    np.testing.assert_allclose(full.loss, text_losses_after_each_epoch(0.01, 30), rtol=LOSS_RTOL)
+    np.testing.assert_allclose(full.loss, text_losses_after_each_epoch(0.01, 15), rtol=LOSS_RTOL)
     assert full.loss[-1] < short.loss[-1]
     assert len(result.observation) == 2
     assert f"{short.loss[-1]:.4g}" in result.observation[0]
@@ -199,3 +200,10 @@ def test_demo_scripts_run(script, arguments, tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     assert str(tmp_path) in completed.stdout or script == "seed_network.py"
+
+
+def test_vanishing_ratio_when_no_gradient_arrives():
+    silent = vanishing.LayerGradients([0.0] * 8, output_slope=0.0)
+    assert math.isnan(silent.ratio)
+    result = vanishing.VanishingResult("normal", {"relu": silent})
+    assert "no gradient reaches the last layer" in vanishing.format_table(result)

@@ -83,7 +83,7 @@ def epochs_exercise(
         f"{_final(full):.4g} with {_accuracy(full):.1%}.",
         f"{SHORT_EPOCHS} full-batch updates remove {1 - _final(short) / start:.0%} of the "
         f"starting loss {start:.4g}, the full run {1 - _final(full) / start:.0%}: the first "
-        "updates are the big ones, the last thousands refine the boundary's shape.",
+        "updates are the big ones, the rest refine the boundary's shape.",
     )
     result = ExerciseResult("epochs", "what happens with 10 epochs?", runs, observation)
     if out is not None:

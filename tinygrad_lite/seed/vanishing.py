@@ -20,6 +20,7 @@ Every activation starts from the same standard-normal draws, scaled per
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.datasets import two_clusters
+from tinygrad_lite.engine import ieee_div
 from tinygrad_lite.losses import squared_error
 from tinygrad_lite.nn import MLP
 from tinygrad_lite.seed import figures
@@ -70,8 +72,9 @@ class LayerGradients:
 
     @property
     def ratio(self) -> float:
-        """First layer's magnitude over the last layer's."""
-        return self.magnitudes[0] / self.magnitudes[-1]
+        """First layer's magnitude over the last layer's (nan when no gradient arrives at all:
+        a saturated output can pass exactly 0)."""
+        return ieee_div(self.magnitudes[0], self.magnitudes[-1])
 
 
 def layer_gradients(
@@ -129,6 +132,8 @@ def measure(
 
 
 def _trend(ratio: float) -> str:
+    if math.isnan(ratio) or math.isinf(ratio):
+        return "no gradient reaches the last layer, so the ratio is undefined"
     if ratio < 0.1:
         return f"vanishes: layer 1 gets {1 / ratio:.3g}x less gradient than the last layer"
     if ratio > 10:
