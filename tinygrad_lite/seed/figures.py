@@ -108,7 +108,14 @@ def training_history(
     plt = _pyplot()
     figure, ax = plt.subplots(figsize=(8, 5))
     positions = np.arange(1, len(batch_losses) + 1) / updates_per_epoch
-    ax.plot(positions, batch_losses, ".", color="0.6", markersize=3, label="each batch, loss x n / batch")
+    ax.plot(
+        positions,
+        batch_losses,
+        ".",
+        color="0.6",
+        markersize=3,
+        label="each batch, loss x n / batch",
+    )
     for label, losses in epoch_losses.items():
         ax.plot(np.arange(1, len(losses) + 1), losses, linewidth=2, label=label)
     ax.set_yscale("log")
