@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import sys
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seed_helpers import png_size
 
 from tinygrad_lite import topological_order
 from tinygrad_lite.cli import main
@@ -250,3 +252,24 @@ def test_cli_text_output(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "bit for bit" in out and "TEXT IS WRONG" in out
     assert out.count(" yes\n") == len(network.FORWARD_NAMES)
+    assert f"svg: {tmp_path / 'seed_network.svg'}" in out
+
+
+def test_graph_is_drawn_with_the_texts_labels(tmp_path, capsys):
+    assert main(["seed", "--json", "--out", str(tmp_path)]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert files == {
+        "svg": str(tmp_path / "seed_network.svg"),
+        "png": str(tmp_path / "seed_network.png"),
+    }
+    svg = html.unescape((tmp_path / "seed_network.svg").read_text())
+    for name in (*network.LEAF_NAMES, *network.FORWARD_NAMES):
+        assert f">{name}<" in svg, name
+    # data and gradient as drawn (format .6g): y_pred's and w1's
+    assert "data 0.573598" in svg and f"grad {report_value('w1'):.6g}" in svg
+    width, height = png_size(tmp_path / "seed_network.png")
+    assert width > 500 and height > 500
+
+
+def report_value(name):
+    return run().nodes[name].grad

@@ -68,3 +68,5 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "data" in o]
     assert sum("image/png" in o["data"] for o in images) >= 4 + 5 + 1
     assert (work / "out" / "vanishing_gradients.png").exists()
+    svgs = [o for o in images if "image/svg+xml" in o["data"]]
+    assert len(svgs) == 1 and ">y_pred<" in svgs[0]["data"]["image/svg+xml"]

@@ -33,7 +33,7 @@ def _emit(args: argparse.Namespace, text: str, data: Any) -> None:
 def run_network(args: argparse.Namespace) -> int:
     """The 2-1 network: tables of values and gradients, the update, the graph files."""
     result = network.run()
-    files: dict[str, str] = {}
+    files = {fmt: str(path) for fmt, path in network.draw_graph(result, Path(args.out)).items()}
     _emit(args, report.format_report(result, files), report.report_json(result, files))
     return 0
 

@@ -19,10 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 
+from tinygrad_lite import viz
 from tinygrad_lite.engine import Value, no_grad
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
@@ -314,3 +316,16 @@ def run(
     )
     text_forward = {name: text[name] for name in FORWARD_NAMES}
     return SeedNetworkReport(nodes, forward, text_forward, rows, update)
+
+
+GRAPH_NAME = "seed_network"
+"""File name (without extension) of the drawn graph."""
+
+
+def draw_graph(report: SeedNetworkReport, out: str | Path) -> dict[str, Path]:
+    """Draw L's graph (the text's labels, data and gradients after ``L.backward()``)
+    into ``out`` as SVG and PNG; returns the paths by format."""
+    drawing = viz.draw(report.nodes["L"], fmt=".6g", rankdir="TB")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return {fmt: viz.save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
