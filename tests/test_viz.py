@@ -269,6 +269,8 @@ def test_highlight_and_path_from() -> None:
     assert len(path_edges) == 6
     with pytest.raises(ValueError, match="path_from"):
         draw(nodes["f"], path_from=Value(1.0))
+    with pytest.raises(ValueError, match="highlight item 1 is not a value of the drawn graph"):
+        draw(nodes["f"], highlight=[nodes["a"], Value(1.0)])
 
 
 # ---------------------------------------------------------------- clusters

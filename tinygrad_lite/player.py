@@ -145,7 +145,7 @@ def _render_frame(
         show=("label", "data", "grad"),
         fmt=str(options["fmt"]),
         color_by="kind",
-        highlight=set(),
+        highlight=(),
         path_from=None,
         clusters=True,
         max_nodes=int(str(options["max_nodes"])),

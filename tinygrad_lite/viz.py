@@ -978,7 +978,7 @@ def draw(
     """
     root_list = _as_roots(roots)
     shown = _check_options(rankdir, show, fmt, color_by, max_nodes)
-    highlighted = set(highlight)
+    highlighted = list(highlight)
     return _draw(
         root_list,
         rankdir=rankdir,
@@ -1004,7 +1004,7 @@ def _draw(
     show: tuple[str, ...],
     fmt: str,
     color_by: str,
-    highlight: set[Value],
+    highlight: Sequence[Value],
     path_from: Value | None,
     clusters: bool,
     max_nodes: int,
@@ -1023,9 +1023,12 @@ def _draw(
 
     on_path: set[Value] = set()
     if path_from is not None:
-        if path_from not in plan.index:
+        if not isinstance(path_from, Value) or path_from not in plan.index:
             raise ValueError("path_from must be a value of the drawn graph")
         on_path = _descendants_on_path(plan.order, path_from)
+    for position, value in enumerate(highlight):
+        if not isinstance(value, Value) or value not in plan.index:
+            raise ValueError(f"highlight item {position} is not a value of the drawn graph")
     max_abs_grad = 0.0
     for i, value in enumerate(plan.order):
         grad = grad_of(value)
@@ -1037,7 +1040,7 @@ def _draw(
         color_by=color_by,
         grad_of=grad_of,
         names=names or {},
-        highlight=highlight,
+        highlight=set(highlight),
         current=current,
         on_path=on_path,
         max_abs_grad=max_abs_grad,
