@@ -63,6 +63,23 @@ def test_one_frame_per_step_with_only_visited_gradients(tmp_path: Path) -> None:
     assert page_data(page)["TITLES"] == ["forward pass", *BACKWARD_ORDER]
 
 
+def test_every_frame_has_the_same_layout(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    from tinygrad_lite.demo_graphs import neuron
+
+    draw_backward(neuron(), tmp_path)
+    assert "Warning" not in capfd.readouterr().err  # the fixed cells are big enough
+    frames = [parse_svg(path.read_bytes()) for path in sorted(tmp_path.glob("frame_*.svg"))]
+    assert len(frames) == 8
+    first = frames[0]
+    for frame in frames[1:]:
+        assert {name: node.geometry for name, node in frame.nodes.items()} == {
+            name: node.geometry for name, node in first.nodes.items()
+        }
+        assert frame.edges == first.edges
+    # what changes is the texts: the last frame shows every gradient
+    assert all(node.texts[-1] != "grad ?" for node in frames[-1].with_class("value"))
+
+
 def test_chain_rule_lines_and_final_grads(tmp_path: Path) -> None:
     f = expression()
     page = draw_backward(f, tmp_path)

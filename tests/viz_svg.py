@@ -15,6 +15,7 @@ class SvgNode:
     texts: list[str]
     fills: list[str]  # fill colours of its shapes
     points: list[tuple[float, float]]  # text anchor positions
+    geometry: list[str]  # its shapes' outlines (polygon points, ellipse centre and radii)
 
 
 @dataclass
@@ -76,7 +77,13 @@ def parse_svg(svg: str | bytes) -> Svg:
                 (float(text.get("x", "0")), float(text.get("y", "0")))
                 for text in group.iter(f"{SVG}text")
             ]
-            nodes[title] = SvgNode(title, classes, _texts(group), fills, points)
+            geometry = [
+                shape.get("points")
+                or ",".join(shape.get(key, "") for key in ("cx", "cy", "rx", "ry"))
+                for shape in group
+                if shape.tag in (f"{SVG}polygon", f"{SVG}ellipse")
+            ]
+            nodes[title] = SvgNode(title, classes, _texts(group), fills, points, geometry)
         elif "edge" in classes:
             tail, _, head = title.partition("->")
             edges.append((tail, head, classes, _texts(group)))

@@ -112,16 +112,23 @@ def draw_backward(
     shown_names = {value: names(value) for value in order}
     frame_options = {"rankdir": rankdir, "fmt": fmt, "max_nodes": max_nodes}
 
-    grads_so_far: dict[Value, float] = {}
-    svgs = [_render_frame(root, grads_so_far, shown_names, None, frame_options)]
+    # The whole pass first (texts and final grads), then the frames: knowing every
+    # final gradient fixes the width of each grad cell, so the layout never moves.
     texts = ["Forward pass done: every value has its data, no gradient yet. Press next."]
     titles = ["forward pass"]
+    visits: list[tuple[Value, float]] = []
     rule = ChainRule(root, names)
     for step in backward_steps(root):
-        grads_so_far[step.node] = float(step.grad)
+        visits.append((step.node, float(step.grad)))
         texts.append(_step_text(step, rule))
         titles.append(names(step.node))
-        svgs.append(_render_frame(root, grads_so_far, shown_names, step.node, frame_options))
+    widths = {node: _grad_cell_width(format(grad, fmt)) for node, grad in visits}
+
+    grads_so_far: dict[Value, float] = {}
+    svgs = [_render_frame(root, grads_so_far, shown_names, None, widths, frame_options)]
+    for node, grad in visits:
+        grads_so_far[node] = grad
+        svgs.append(_render_frame(root, grads_so_far, shown_names, node, widths, frame_options))
 
     target.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(svgs) - 1)))
@@ -132,11 +139,18 @@ def draw_backward(
     return page
 
 
+def _grad_cell_width(number: str) -> int:
+    """Points wide enough for ``grad <number>`` at the drawing's 11 pt (Helvetica's digits
+    are 6.1 pt; 7 per character plus padding leaves room for any glyph)."""
+    return 7 * len(f"grad {number}") + 10
+
+
 def _render_frame(
     root: Value,
     grads: dict[Value, float],
     names: dict[Value, str],
     current: Value | None,
+    widths: dict[Value, int],
     options: dict[str, object],
 ) -> str:
     drawing = _draw(
@@ -154,6 +168,7 @@ def _render_frame(
         grad_of=grads.get,
         names=names,
         current=current,
+        grad_widths=widths,
     )
     svg: str = drawing.pipe(format="svg", encoding="utf-8")  # GraphvizNotFoundError if no dot
     return svg

@@ -556,6 +556,10 @@ class _Style:
     current: Value | None
     on_path: set[Value]
     max_abs_grad: float
+    # The player draws every frame with the same box sizes, so the layout does not move:
+    # grad cells of fixed widths (points) and a border that is always there.
+    grad_widths: Mapping[Value, int] = field(default_factory=dict)
+    fixed_border: bool = False
 
 
 def _grad_fill(grad: float | None, max_abs_grad: float) -> str:
@@ -580,30 +584,37 @@ def _kind(plan: _Plan, i: int) -> str:
     return "leaf" if plan.order[i].is_leaf else "intermediate"
 
 
-def _value_cells(value: Value, style: _Style, name: str, module: str = "") -> list[str]:
-    """The texts of a value's box; inside a module's cluster, labels drop the
-    module's prefix (``layers.0.neurons.3.w.1`` shows as ``w.1``)."""
+def _value_cells(value: Value, style: _Style, name: str, module: str = "") -> list[tuple[str, str]]:
+    """The (TD attributes, text) cells of a value's box; inside a module's cluster,
+    labels drop the module's prefix (``layers.0.neurons.3.w.1`` shows as ``w.1``)."""
     cells = []
     if "label" in style.show:
         if value.label:
             label = value.label
             if module and label.startswith(module + "."):
                 label = label[len(module) + 1 :]
-            cells.append(f"<B>{escape_html_text(label)}</B>")
+            cells.append(("", f"<B>{escape_html_text(label)}</B>"))
         elif name:
-            cells.append(f'<I><FONT COLOR="#666666">{escape_html_text(name)}</FONT></I>')
+            cells.append(("", f'<I><FONT COLOR="#666666">{escape_html_text(name)}</FONT></I>'))
     if "data" in style.show:
-        cells.append(f"data {escape_html_text(_format_number(value.data, style.fmt))}")
+        cells.append(("", f"data {escape_html_text(_format_number(value.data, style.fmt))}"))
     if "grad" in style.show:
         grad = style.grad_of(value)
         shown = "?" if grad is None else _format_number(grad, style.fmt)
-        cells.append(f"grad {escape_html_text(shown)}")
+        width = style.grad_widths.get(value)
+        size = f' FIXEDSIZE="TRUE" WIDTH="{width}" HEIGHT="24"' if width else ""
+        cells.append((size, f"grad {escape_html_text(shown)}"))
     return cells
 
 
-def _table(cells: Sequence[str], fill: str, border_colour: str, border: int) -> str:
+def _table(cells: Sequence[tuple[str, str]], fill: str, border_colour: str, border: int) -> str:
     text_colour = _text_colour(fill)
-    row = "".join(f'<TD><FONT COLOR="{text_colour}">{cell}</FONT></TD>' for cell in cells or [" "])
+    # cells take the table's colour unless told otherwise; an invisible frame keeps visible cells
+    cell_colour = "#555555" if border_colour == "transparent" else border_colour
+    row = "".join(
+        f'<TD COLOR="{cell_colour}"{attributes}><FONT COLOR="{text_colour}">{text}</FONT></TD>'
+        for attributes, text in cells or [("", " ")]
+    )
     return (
         f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4" '
         f'BGCOLOR="{fill}" COLOR="{border_colour}"><TR>{row}</TR></TABLE>>'
@@ -629,6 +640,9 @@ def _value_node(plan: _Plan, i: int, style: _Style, module: str) -> dict[str, st
         classes.append("on-path")
         border_colour = HIGHLIGHT
         border = 2
+    if style.fixed_border and border == 0:
+        border_colour = "transparent"
+        border = 3
     name = style.names.get(value) or plan.mentioned.get(i, "")
     cells = _value_cells(value, style, name, module)
     return {
@@ -649,7 +663,7 @@ def _box_label(plan: _Plan, box: _Box, style: _Style) -> str:
     lines.append(escape_html_text(" + ".join(ops)) + f" ({len(box.members)} values)")
     if len(box.outputs) == 1:
         output = plan.order[box.outputs[0]]
-        lines.append(" ".join(_value_cells(output, style, "")[-2:]))
+        lines.append(" ".join(text for _, text in _value_cells(output, style, "")[-2:]))
     else:
         lines.append(f"used {len(box.outputs)} times")
     return "<" + "<BR/>".join(lines) + ">"
@@ -1013,8 +1027,11 @@ def _draw(
     grad_of: Callable[[Value], float | None] | None,
     names: Mapping[Value, str] | None,
     current: Value | None,
+    grad_widths: Mapping[Value, int] | None = None,
 ) -> GraphDrawing:
-    """`draw` with the extras the backward player needs (grads so far, names, current node)."""
+    """`draw` with the extras the backward player needs: grads so far, names, the
+    current node, and fixed grad-cell widths (with them, a border on every box) so
+    that every frame has the same layout."""
     plan = _make_plan(root_list, max_nodes, collapse)
     if grad_of is None:
 
@@ -1044,6 +1061,8 @@ def _draw(
         current=current,
         on_path=on_path,
         max_abs_grad=max_abs_grad,
+        grad_widths=grad_widths or {},
+        fixed_border=grad_widths is not None,
     )
     return _emit(plan, style, rankdir, clusters, legend)
 
