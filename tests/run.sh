@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/setup.sh
-echo ">> ruff format --check"; "$PY" -m ruff format --check tinygrad_lite tests demos
-echo ">> ruff check";          "$PY" -m ruff check tinygrad_lite tests demos
+echo ">> ruff format --check"; "$PY" -m ruff format --check tinygrad_lite tests demos benchmarks
+echo ">> ruff check";          "$PY" -m ruff check tinygrad_lite tests demos benchmarks
 echo ">> mypy --strict";       "$PY" -m mypy
 echo ">> pytest";              "$PY" -m pytest "$@"

@@ -1,0 +1,488 @@
+"""The measured workloads, one function per (workload, engine).
+
+Each function runs in a fresh worker process (see `benchmarks.worker`) and
+returns a dict of numbers. Nothing here compares engines: the runner does.
+
+The seed's sigmoid experiment (workloads ``seed_epoch`` and ``full_run``):
+200 points, a 2-16-1 network with sigmoid activations, the loss
+``0.5 * sum((y - y_pred)**2)``, full-batch gradient descent with lr = 0.01,
+from the seed notebook's data and initial weights. Each engine is written the
+way its users would write it:
+
+* ``tinygrad_lite``: `tinygrad_lite.nn.MLP` (one `linear` node and one
+  activation node per neuron), `squared_error` (one `total` node), `SGD`.
+* ``tinygrad_lite_products``: the same engine written like micrograd's MLP:
+  a neuron is ``sum(w*x for ...) + b`` built from binary ``*`` and ``+`` nodes,
+  then ``.sigmoid()``; the loss is Python's ``sum`` of per-example terms.
+* ``micrograd``: micrograd 0.1.0's own `MLP` for the parameters and its
+  neuron formula, with a one-node sigmoid ADDED HERE (micrograd has none).
+* ``torch``: PyTorch 0-dim float64 tensors, the same scalar formulation as
+  micrograd (``torch.sigmoid`` per neuron).
+* ``numpy``: the seed notebook's own loop body.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Result = dict[str, Any]
+
+LEARNING_RATE = 0.01
+
+
+def seed_data(points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The seed notebook's X, y and initial W1, W2 (biases start at zero).
+
+    ``points < 200`` keeps the first ``points // 2`` of each class (for quick runs)."""
+    np.random.seed(0)
+    x_inner = np.random.randn(100, 2) * 0.5
+    x_outer = np.random.randn(100, 2) * 1.5 + np.array([0, 3])
+    X = np.concatenate((x_inner, x_outer))
+    y = np.concatenate((np.zeros(100), np.ones(100)))
+    W1 = np.random.randn(2, 16)
+    W2 = np.random.randn(16, 1)
+    if points < 200:
+        keep = np.r_[0 : points // 2, 100 : 100 + points // 2]
+        X, y = X[keep], y[keep]
+    return X, y, W1, W2
+
+
+def _median_time(step: Callable[[], object], repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------
+# (a) one epoch of the seed's experiment
+# --------------------------------------------------------------------------
+
+
+def _epoch_tinygrad_lite(points: int) -> tuple[Callable[[], object], int]:
+    from tinygrad_lite import MLP, SGD, topological_order
+    from tinygrad_lite.datasets import seed_initial_weights
+    from tinygrad_lite.losses import squared_error
+
+    X, y, _, _ = seed_data(points)
+    model = MLP(2, [16, 1], activations=["sigmoid", "sigmoid"])
+    model.load_state_dict(seed_initial_weights())  # the same W1, W2 as seed_data's
+    optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
+    rows, targets = X.tolist(), y.tolist()
+
+    def epoch() -> object:
+        optimizer.zero_grad()
+        loss = squared_error([model(row) for row in rows], targets)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    nodes = len(topological_order(epoch()))  # type: ignore[arg-type]
+    return epoch, nodes
+
+
+def _epoch_tinygrad_lite_products(points: int) -> tuple[Callable[[], object], int]:
+    from tinygrad_lite import Value, topological_order
+
+    X, y, W1, W2 = seed_data(points)
+    hidden = [([Value(W1[i, j]) for i in range(2)], Value(0.0)) for j in range(16)]
+    output = ([Value(W2[j, 0]) for j in range(16)], Value(0.0))
+    params = [p for w, b in [*hidden, output] for p in (*w, b)]
+    rows, targets = X.tolist(), y.tolist()
+
+    def neuron(weights: list[Value], bias: Value, inputs: list[Any]) -> Value:
+        return sum((w * x for w, x in zip(weights, inputs, strict=True)), bias).sigmoid()
+
+    def epoch() -> object:
+        losses = []
+        for row, target in zip(rows, targets, strict=True):
+            h = [neuron(w, b, row) for w, b in hidden]
+            prediction = neuron(*output, h)
+            losses.append(0.5 * (target - prediction) ** 2)
+        loss = sum(losses)
+        loss.backward()
+        for p in params:
+            p.data -= LEARNING_RATE * p.grad
+            p.grad = 0.0
+        return loss
+
+    nodes = len(topological_order(epoch()))  # type: ignore[arg-type]
+    return epoch, nodes
+
+
+def _epoch_micrograd(points: int) -> tuple[Callable[[], object], int]:
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    # ---- ADDED FOR THIS BENCHMARK: micrograd 0.1.0 has no sigmoid. One node,
+    # written in micrograd's own style (a closure for the backward step).
+    def sigmoid(self: Value) -> Value:
+        out = Value(1.0 / (1.0 + math.exp(-self.data)), (self,), "sigmoid")
+
+        def _backward() -> None:
+            self.grad += out.data * (1.0 - out.data) * out.grad
+
+        out._backward = _backward
+        return out
+
+    Value.sigmoid = sigmoid
+    # ---- end of the addition
+
+    X, y, W1, W2 = seed_data(points)
+    model = MLP(2, [16, 1])
+    for j, n in enumerate(model.layers[0].neurons):
+        for i in range(2):
+            n.w[i].data = float(W1[i, j])
+        n.b.data = 0.0
+    out_neuron = model.layers[1].neurons[0]
+    for j in range(16):
+        out_neuron.w[j].data = float(W2[j, 0])
+    out_neuron.b.data = 0.0
+    params = model.parameters()
+    rows, targets = X.tolist(), y.tolist()
+
+    def neuron(n: Any, inputs: list[Any]) -> Any:
+        # micrograd's Neuron.__call__ formula, with the added sigmoid instead of relu
+        return sum((wi * xi for wi, xi in zip(n.w, inputs, strict=True)), n.b).sigmoid()
+
+    def epoch() -> object:
+        losses = []
+        for row, target in zip(rows, targets, strict=True):
+            h = [neuron(n, row) for n in model.layers[0].neurons]
+            prediction = neuron(out_neuron, h)
+            losses.append(0.5 * (target - prediction) ** 2)
+        loss = sum(losses)
+        loss.backward()
+        for p in params:
+            p.data -= LEARNING_RATE * p.grad
+        model.zero_grad()
+        return loss
+
+    return epoch, _micrograd_node_count(epoch())
+
+
+def _micrograd_node_count(root: Any) -> int:
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+
+
+def _epoch_torch(points: int) -> tuple[Callable[[], object], int]:
+    import torch
+
+    X, y, W1, W2 = seed_data(points)
+
+    def parameter(value: float) -> torch.Tensor:
+        return torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
+
+    hidden = [([parameter(W1[i, j]) for i in range(2)], parameter(0.0)) for j in range(16)]
+    output = ([parameter(W2[j, 0]) for j in range(16)], parameter(0.0))
+    params = [p for w, b in [*hidden, output] for p in (*w, b)]
+    rows, targets = X.tolist(), y.tolist()
+
+    def neuron(weights: list[Any], bias: Any, inputs: list[Any]) -> Any:
+        return torch.sigmoid(sum((w * x for w, x in zip(weights, inputs, strict=True)), bias))
+
+    def epoch() -> object:
+        losses = []
+        for row, target in zip(rows, targets, strict=True):
+            h = [neuron(w, b, row) for w, b in hidden]
+            prediction = neuron(*output, h)
+            losses.append(0.5 * (target - prediction) ** 2)
+        loss = sum(losses)
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LEARNING_RATE * p.grad
+                p.grad = None
+        return loss
+
+    epoch()
+    return epoch, 0  # torch does not expose its graph as nodes to count
+
+
+def _epoch_numpy(points: int) -> tuple[Callable[[], object], int]:
+    X, y, W1, W2 = seed_data(points)
+    b1 = np.zeros((1, 16))
+    b2 = np.zeros((1, 1))
+    lr = LEARNING_RATE
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
+        return sigmoid(x) * (1 - sigmoid(x))
+
+    def epoch() -> object:
+        nonlocal W1, W2, b1, b2
+        z1 = np.dot(X, W1) + b1
+        a1 = sigmoid(z1)
+        z2 = np.dot(a1, W2) + b2
+        y_pred = sigmoid(z2)
+        error = y.reshape(-1, 1) - y_pred
+        delta2 = error * sigmoid_derivative(z2)
+        dW2 = np.dot(a1.T, delta2)
+        db2 = np.sum(delta2, axis=0, keepdims=True)
+        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
+        dW1 = np.dot(X.T, delta1)
+        db1 = np.sum(delta1, axis=0, keepdims=True)
+        W1 += lr * dW1
+        b1 += lr * db1
+        W2 += lr * dW2
+        b2 += lr * db2
+        return error
+
+    return epoch, 0
+
+
+EPOCH_ENGINES: dict[str, Callable[[int], tuple[Callable[[], object], int]]] = {
+    "tinygrad_lite": _epoch_tinygrad_lite,
+    "tinygrad_lite_products": _epoch_tinygrad_lite_products,
+    "micrograd": _epoch_micrograd,
+    "torch": _epoch_torch,
+    "numpy": _epoch_numpy,
+}
+
+
+def seed_epoch(engine: str, repeats: int, points: int = 200) -> Result:
+    """Seconds for one epoch (median of ``repeats`` epochs after a warm-up)."""
+    epoch, nodes = EPOCH_ENGINES[engine](points)
+    repeats = repeats * 20 if engine == "numpy" else repeats  # microseconds: more samples
+    return {"seconds": _median_time(epoch, repeats), "nodes": nodes}
+
+
+# --------------------------------------------------------------------------
+# (b) a large random expression graph, (c) memory per node
+# --------------------------------------------------------------------------
+
+
+def _random_graph(engine: str, n_nodes: int) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    """``build()`` and ``backward(root)`` for a random DAG of ``n_nodes`` nodes.
+
+    1% of the nodes are leaves; each other node is ``a + b`` (40%), ``a * b``
+    (40%) or ``relu(a)`` (20%) of operands drawn uniformly from the nodes made
+    so far (seeded: the same graph for every engine). The root sums every
+    node nobody used, as a balanced tree of ``+`` (no engine recurses deeply).
+    """
+    if engine.startswith("tinygrad_lite"):
+        from tinygrad_lite import Value
+
+        leaf: Callable[[float], Any] = Value
+        relu: Callable[[Any], Any] = Value.relu
+
+        def backward(root: Any) -> None:
+            root.backward()
+    elif engine == "micrograd":
+        from micrograd.engine import Value as MicrogradValue
+
+        leaf = MicrogradValue
+        relu = MicrogradValue.relu
+
+        def backward(root: Any) -> None:
+            root.backward()
+    else:
+        import torch
+
+        def leaf(value: float) -> Any:
+            return torch.tensor(value, dtype=torch.float64, requires_grad=True)
+
+        relu = torch.relu
+
+        def backward(root: Any) -> None:
+            root.backward()
+
+    def build() -> Any:
+        rng = random.Random(1)
+        n_leaves = max(2, n_nodes // 100)
+        nodes = [leaf(rng.uniform(-1.0, 1.0)) for _ in range(n_leaves)]
+        used = [False] * n_nodes
+        for _ in range(n_nodes - n_leaves):
+            kind = rng.random()
+            i = rng.randrange(len(nodes))
+            used[i] = True
+            if kind < 0.2:
+                nodes.append(relu(nodes[i]))
+                continue
+            j = rng.randrange(len(nodes))
+            used[j] = True
+            nodes.append(nodes[i] + nodes[j] if kind < 0.6 else nodes[i] * nodes[j])
+        level = [node for node, was_used in zip(nodes, used, strict=True) if not was_used]
+        while len(level) > 1:
+            paired = [level[k] + level[k + 1] for k in range(0, len(level) - 1, 2)]
+            level = paired + ([level[-1]] if len(level) % 2 else [])
+        return level[0]
+
+    return build, backward
+
+
+def random_graph(engine: str, n_nodes: int) -> Result:
+    """Forward (build) and backward seconds per node of one random graph."""
+    build, backward = _random_graph(engine, n_nodes)
+    start = time.perf_counter()
+    root = build()
+    built = time.perf_counter()
+    backward(root)
+    done = time.perf_counter()
+    return {
+        "forward_per_node": (built - start) / n_nodes,
+        "backward_per_node": (done - built) / n_nodes,
+    }
+
+
+def memory_per_node(engine: str, n_nodes: int) -> Result:
+    """Bytes per node (tracemalloc) held by a random graph of ``n_nodes`` nodes."""
+    build, _ = _random_graph(engine, n_nodes)
+    gc.collect()
+    tracemalloc.start()
+    root = build()
+    gc.collect()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del root
+    return {"bytes_per_node": held / n_nodes}
+
+
+# --------------------------------------------------------------------------
+# (d) deep chains
+# --------------------------------------------------------------------------
+
+
+def chain(engine: str, n_operations: int, collector: bool = True) -> Result:
+    """Build ``v = v * 1.0000001 + 0.0`` for ``n_operations / 2`` rounds (so
+    ``n_operations`` operations, twice as many nodes with the constants), then
+    backward. ``collector=False`` pauses Python's cyclic garbage collector."""
+    if engine == "tinygrad_lite":
+        from tinygrad_lite import Value
+
+        v: Any = Value(1.0)
+    elif engine == "micrograd":
+        from micrograd.engine import Value as MicrogradValue
+
+        v = MicrogradValue(1.0)
+        sys.setrecursionlimit(1000)  # micrograd's recursive sort meets Python's default
+    else:
+        import torch
+
+        v = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    first = v
+    if not collector:
+        gc.disable()
+    try:
+        start = time.perf_counter()
+        for _ in range(n_operations // 2):
+            v = v * 1.0000001 + 0.0
+        built = time.perf_counter()
+        try:
+            v.backward()
+        except RecursionError:
+            return {"error": "RecursionError", "build": built - start}
+        done = time.perf_counter()
+    finally:
+        gc.enable()
+    expected = 1.0000001 ** (n_operations // 2)
+    return {
+        "build": built - start,
+        "backward": done - built,
+        "total": done - start,
+        "grad_ok": math.isclose(float(first.grad), expected, rel_tol=1e-9),
+    }
+
+
+# --------------------------------------------------------------------------
+# (e) the full 10,000-epoch experiment
+# --------------------------------------------------------------------------
+
+
+def full_run(engine: str, epochs: int) -> Result:
+    """Wall time of the seed's whole experiment, set-up and tracing included."""
+    if engine == "numpy":
+        start = time.perf_counter()
+        seed_numpy_loop(epochs)
+        return {"seconds": time.perf_counter() - start, "epochs": epochs}
+
+    from tinygrad_lite import MLP, SGD, fit
+    from tinygrad_lite.datasets import seed_initial_weights
+    from tinygrad_lite.losses import squared_error
+    from tinygrad_lite.trace import trace
+
+    X, y, _, _ = seed_data()
+    start = time.perf_counter()
+    model = MLP(2, [16, 1], activations=["sigmoid", "sigmoid"])
+    model.load_state_dict(seed_initial_weights())
+    if engine == "traced":  # the low-level API: trace once, then forward/backward/step
+        optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
+        examples = np.column_stack((X, y))
+        traced = trace(lambda v: squared_error([model(v[:2])], [v[2]]), examples)
+        for _ in range(epochs):
+            optimizer.zero_grad()
+            traced.forward(examples)
+            traced.backward()
+            optimizer.step()
+    else:  # "fit_fast": fit(..., fast=True), which also records loss and accuracy per epoch
+        fit(model, X, y, epochs=epochs, fast=True, progress=False)
+    seconds = time.perf_counter() - start
+    reference = seed_numpy_loop(epochs)  # the same experiment: compare the final weights
+    final_W1 = model.state_dict()["W1"]
+    difference = float(np.max(np.abs(final_W1 - reference) / np.abs(reference)))
+    return {"seconds": seconds, "epochs": epochs, "max_rel_diff_vs_numpy": difference}
+
+
+def seed_numpy_loop(epochs: int) -> np.ndarray:
+    """The seed notebook's training loop, verbatim; returns the final W1."""
+    X, y, W1, W2 = seed_data()
+    b1 = np.zeros((1, 16))
+    b2 = np.zeros((1, 1))
+    lr = LEARNING_RATE
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
+        return sigmoid(x) * (1 - sigmoid(x))
+
+    for _ in range(epochs):
+        z1 = np.dot(X, W1) + b1
+        a1 = sigmoid(z1)
+        z2 = np.dot(a1, W2) + b2
+        y_pred = sigmoid(z2)
+        error = y.reshape(-1, 1) - y_pred
+        delta2 = error * sigmoid_derivative(z2)
+        dW2 = np.dot(a1.T, delta2)
+        db2 = np.sum(delta2, axis=0, keepdims=True)
+        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
+        dW1 = np.dot(X.T, delta1)
+        db1 = np.sum(delta1, axis=0, keepdims=True)
+        W1 += lr * dW1
+        b1 += lr * db1
+        W2 += lr * dW2
+        b2 += lr * db2
+    return W1
+
+
+WORKLOADS: dict[str, Callable[..., Result]] = {
+    "seed_epoch": seed_epoch,
+    "random_graph": random_graph,
+    "memory_per_node": memory_per_node,
+    "chain": chain,
+    "full_run": full_run,
+}
