@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from tinygrad_lite import Value, grad
+from tinygrad_lite import Value, grad, total
+from tinygrad_lite.nn import MLP
 from tinygrad_lite.testing import (
     Expression,
     MLPCase,
@@ -23,6 +25,7 @@ from tinygrad_lite.testing import (
 )
 from tinygrad_lite.testing.mlp import flatten, flatten_arrays
 from tinygrad_lite.testing.strategies import ALL_OPS, SMOOTH_OPS
+from tinygrad_lite.trace import trace
 
 EXAMPLES = settings().max_examples  # from the profile loaded in conftest.py
 RTOL = 1e-12
@@ -172,3 +175,66 @@ def test_a_scalar_graph_reused_many_times_keeps_every_contribution() -> None:
     shared = (x * x).tanh()
     out = shared * shared + shared.exp() - shared / (shared + 2.0)
     assert_matches_reference(out, [x])
+
+
+# ---------------------------------------------------------------- the other engines of the project
+
+
+def _state_dict_position(name: str) -> tuple[str, tuple[int, int]]:
+    """Where an MLP parameter sits in the state_dict: ``layers.k.neurons.j.w.i`` is
+    ``W{k+1}[i, j]``, ``layers.k.neurons.j.b`` is ``b{k+1}[0, j]``."""
+    parts = name.split(".")
+    layer, neuron = int(parts[1]) + 1, int(parts[3])
+    if parts[4] == "w":
+        return f"W{layer}", (int(parts[5]), neuron)
+    return f"b{layer}", (0, neuron)
+
+
+@settings(max_examples=EXAMPLES)
+@given(mlps())
+def test_nn_mlp_matches_the_seeds_numpy_backprop(case: MLPCase) -> None:
+    model = MLP(case.sizes[0], list(case.sizes[1:]), list(case.activations))
+    model.load_state_dict(case.state_dict())
+    squared_errors = []
+    for sample, target in zip(case.inputs, case.targets, strict=True):
+        outputs = model.forward([Value(float(x)) for x in sample])
+        squared_errors += [
+            (float(t) - y) * (float(t) - y) for y, t in zip(outputs, target, strict=True)
+        ]
+    loss = 0.5 * total(squared_errors)
+    loss.backward()
+    numpy_loss, numpy_grads = case.numpy_backprop()
+    parameters = model.parameters()
+    reference = to_numpy(loss, parameters)
+    point = [p.data for p in parameters]
+    assert abs(loss.data - numpy_loss) <= RTOL * float(reference.forward_scale(*point))
+    scales = reference.gradient_scale(*point)
+    for (name, parameter), scale in zip(model.named_parameters(), scales, strict=True):
+        key, index = _state_dict_position(name)
+        expected = numpy_grads[key][index]
+        assert abs(parameter.grad - expected) <= RTOL * scale, (name, parameter.grad, expected)
+
+
+@settings(max_examples=2 * EXAMPLES)
+@given(expressions(ops=ALL_OPS, max_steps=8, max_depth=5), st.floats(1e-6, 1e-3))
+def test_traced_fast_path_matches_the_numpy_reference(
+    expression: Expression, spread: float
+) -> None:
+    """trace() replays a graph over a batch; check its values and input gradients on a
+    batch of nearby points against the reference reverse mode, to 1e-12 relative."""
+    point = np.array(expression.leaf_values)
+    offsets = np.linspace(-1.0, 1.0, 5)[:, None] * spread * np.maximum(1.0, np.abs(point))
+    batch = point + offsets  # (5, n_leaves), close enough to stay where every op is smooth
+    traced = trace(lambda inputs: expression.apply(inputs), batch)
+    values = traced.forward(batch)
+    traced.backward()
+    root, leaves = expression.build()
+    reference = to_numpy(root, leaves)
+    columns = list(batch.T)
+    expected_values, expected_grads = reference.value_and_grad(*columns)
+    assert np.all(np.abs(values - expected_values) <= RTOL * reference.forward_scale(*columns))
+    scales = reference.gradient_scale(*columns)
+    assert traced.input_grads is not None
+    for k in range(len(leaves)):
+        error = np.abs(traced.input_grads[:, k] - expected_grads[k])
+        assert np.all(error <= RTOL * scales[k]), (k, traced.input_grads[:, k], expected_grads[k])

@@ -137,7 +137,7 @@ def test_mlps_and_mlp_case_reject_bad_arguments() -> None:
     with pytest.raises(ValueError, match="params\\['W1'\\] must have shape \\(2, 1\\)"):
         MLPCase(
             (2, 1),
-            ("identity",),
+            ("linear",),
             {"W1": np.zeros((1, 2)), "b1": np.zeros((1, 1))},
             np.zeros((1, 2)),
             np.zeros((1, 1)),

@@ -164,7 +164,16 @@ class Expression:
         if len(data) != self.n_leaves:
             raise ValueError(f"expected {self.n_leaves} leaf values, got {len(data)}")
         leaves = [Value(x, f"x{i}") for i, x in enumerate(data)]
-        slots: list[Value] = list(leaves)
+        return self.apply(leaves), leaves
+
+    def apply(self, inputs: Sequence[Value]) -> Value:
+        """The formula applied to the given Values (one per leaf); returns the root.
+
+        Lets code that makes its own inputs (``trace``, a network) use the expression.
+        """
+        if len(inputs) != self.n_leaves:
+            raise ValueError(f"expected {self.n_leaves} input Values, got {len(inputs)}")
+        slots: list[Value] = list(inputs)
         for step in self.steps:
             op, operands = str(step[0]), step[1:]
             if op == "const":
@@ -183,7 +192,7 @@ class Expression:
             else:
                 n = (len(args) - 1) // 2
                 slots.append(engine.linear(args[:n], args[n : 2 * n], args[-1]))
-        return slots[-1], leaves
+        return slots[-1]
 
     def numpy(self, *arrays: object) -> Array:
         """The same formula in NumPy: one array per leaf, one entry per sample."""

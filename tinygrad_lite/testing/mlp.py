@@ -31,7 +31,7 @@ class MLPCase:
     Attributes:
         sizes: (n_in, hidden_1, ..., n_out).
         activations: one name per layer, from ``ACTIVATIONS`` (sigmoid, tanh,
-            relu, identity).
+            relu, linear: no activation, as in `tinygrad_lite.nn`).
         params: ``{"W1": (n_in, h1), "b1": (1, h1), ...}`` float64 arrays.
         inputs: (batch, n_in).
         targets: (batch, n_out).
@@ -111,7 +111,7 @@ class MLPCase:
 
 
 def _activate(z: Value, name: str) -> Value:
-    if name == "identity":
+    if name == "linear":  # no activation: no node
         return z
     result: Value = getattr(z, name)()
     return result

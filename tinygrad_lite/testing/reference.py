@@ -262,7 +262,7 @@ ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]
     "sigmoid": (sigmoid, sigmoid_derivative),
     "tanh": (tanh, tanh_derivative),
     "relu": (relu, relu_derivative),
-    "identity": (lambda z: z, _ones),
+    "linear": (lambda z: z, _ones),
 }
 """Activation name -> (function, derivative), both of the pre-activation z."""
 

@@ -241,7 +241,7 @@ def mlps(
     width: int | tuple[int, int] = (1, 4),
     n_outputs: int | tuple[int, int] = (1, 2),
     batch: int | tuple[int, int] = (1, 4),
-    activations: Sequence[str] = ("sigmoid", "tanh", "relu", "identity"),
+    activations: Sequence[str] = ("sigmoid", "tanh", "relu", "linear"),
     output_activations: Sequence[str] | None = None,
     weights: st.SearchStrategy[float] | None = None,
     data: st.SearchStrategy[float] | None = None,
