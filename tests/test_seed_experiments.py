@@ -83,11 +83,14 @@ def test_no_activation_reference_is_the_texts_cell():
 
 
 @pytest.mark.parametrize(
-    ("experiment", "epochs"), [(NO_ACTIVATION, 25), (SIGMOID_ACTIVATION, 15)], ids=lambda e: str(e)
+    ("experiment", "epochs", "fast"),
+    [(NO_ACTIVATION, 25, False), (SIGMOID_ACTIVATION, 15, False), (SIGMOID_ACTIVATION, 300, True)],
+    ids=["no-activation-scalar", "sigmoid-scalar", "sigmoid-fast"],
 )
-def test_scalar_mlp_matches_the_texts_loop(experiment, epochs, tmp_path):
-    result = run_experiment(experiment, epochs=epochs, out=tmp_path)
-    assert result.epochs == epochs
+def test_scalar_mlp_matches_the_texts_loop(experiment, epochs, fast, tmp_path):
+    result = run_experiment(experiment, epochs=epochs, out=tmp_path, fast=fast)
+    assert result.epochs == epochs and result.fast == fast
+    assert (result.scalar_seconds_per_epoch is not None) == fast
     assert result.max_difference <= experiments.WEIGHT_TOLERANCE
     assert result.agrees
     ours, theirs = result.history.batch_loss, result.text.losses
@@ -102,6 +105,12 @@ def test_scalar_mlp_matches_the_texts_loop(experiment, epochs, tmp_path):
     assert set(result.figures) == {"decision boundary", "loss curve"}
     text = experiments.format_result(result)
     assert f"{result.max_difference:.3e}" in text and "OK" in text
+    assert ("fit(fast=True)" in text) == fast and ("scalar MLP" in text) != fast
+
+
+def test_default_engines():
+    assert NO_ACTIVATION.fast_by_default is False  # 1000 scalar epochs: seconds
+    assert SIGMOID_ACTIVATION.fast_by_default is True  # 10000 scalar epochs: minutes
 
 
 def test_grids_follow_the_texts_evaluation():

@@ -14,6 +14,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "demos" / "seed.ipynb"
 SHORT_PARAMETERS = """
 NO_ACTIVATION_EPOCHS = 3
 SIGMOID_EPOCHS = 3
+FAST = True
 EXERCISE_SETTINGS = dict(full_epochs=12, sweep_epochs=2, batch_epochs=1)
 VANISHING_EXAMPLES = 20
 OUT = "out"

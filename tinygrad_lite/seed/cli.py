@@ -44,7 +44,10 @@ def _experiment_part(name: str) -> Callable[[argparse.Namespace], int]:
 
         experiment = experiments.EXPERIMENTS[name]
         epochs = args.epochs or (QUICK_EPOCHS["experiment"] if args.quick else None)
-        result = experiments.run_experiment(experiment, epochs=epochs, out=Path(args.out))
+        fast = {"auto": None, "scalar": False, "fast": True}[args.engine]
+        result = experiments.run_experiment(
+            experiment, epochs=epochs, out=Path(args.out), fast=fast
+        )
         _emit(args, experiments.format_result(result), experiments.result_json(result))
         return 0 if result.agrees else 1
 
@@ -57,15 +60,17 @@ def run_exercises(args: argparse.Namespace) -> int:
     from tinygrad_lite.seed import exercises
 
     out = Path(args.out)
+    fast = args.engine != "scalar"  # dozens of runs: the scalar engine would take an hour
     if args.quick:
         settings = exercises.ExerciseSettings(
             full_epochs=QUICK_EPOCHS["full"],
             sweep_epochs=QUICK_EPOCHS["sweep"],
             batch_epochs=QUICK_EPOCHS["batch"],
             seed=args.seed,
+            fast=fast,
         )
     else:
-        settings = exercises.ExerciseSettings(seed=args.seed)
+        settings = exercises.ExerciseSettings(seed=args.seed, fast=fast)
     results = exercises.run_all(out, settings)
     _emit(
         args,
@@ -155,5 +160,16 @@ def register_cli(subparsers: Any) -> None:
         default=0,
         metavar="S",
         help="seed of the mini-batch order in the exercises (default: 0)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["auto", "scalar", "fast"],
+        default="auto",
+        help=(
+            "how the 2-D networks train: the scalar engine, or fit(fast=True), which "
+            "replays the traced scalar graph with NumPy (same updates to ~1e-15). "
+            "auto (default): scalar for no-activation, fast for sigmoid-activation "
+            "and the exercises"
+        ),
     )
     parser.set_defaults(handler=_handle)

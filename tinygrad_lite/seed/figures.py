@@ -133,7 +133,9 @@ def boundary_panels(
     """Several decision boundaries side by side, one panel per named grid."""
     plt = _pyplot()
     count = len(grids)
-    figure, axes = plt.subplots(1, count, figsize=(4 * count, 4), squeeze=False)
+    figure, axes = plt.subplots(
+        1, count, figsize=(4 * count, 4), squeeze=False, layout="constrained"
+    )
     for ax, (label, grid) in zip(axes[0], grids.items(), strict=True):
         draw_decision_boundary(ax, X, y, grid, label)
     figure.suptitle(title)
@@ -152,7 +154,9 @@ def curve_panels(
     """Side-by-side panels of named curves, log-scale y, x counted from 1."""
     plt = _pyplot()
     count = len(panels)
-    figure, axes = plt.subplots(1, count, figsize=(6 * count, 4.5), squeeze=False)
+    figure, axes = plt.subplots(
+        1, count, figsize=(6 * count, 4.5), squeeze=False, layout="constrained"
+    )
     for ax, (panel_title, curves) in zip(axes[0], panels.items(), strict=True):
         for label, values in curves.items():
             ax.plot(
