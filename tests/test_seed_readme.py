@@ -8,6 +8,7 @@ from pathlib import Path
 from seed_helpers import png_size
 
 from tinygrad_lite.cli import main
+from tinygrad_lite.seed import vanishing
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -34,6 +35,7 @@ def test_main_command_runs_the_seed_network():
 
 def test_embedded_figures_exist_and_are_valid():
     images = re.findall(r"!\[[^\]]*\]\((docs/seed/[^)]+)\)", README)
+    assert len(images) >= 11, images  # graph, 2 x 2 experiment figures, 5 exercises, appendix
     for image in images:
         path = ROOT / image
         assert path.exists(), image
@@ -41,3 +43,12 @@ def test_embedded_figures_exist_and_are_valid():
             png_size(path)
         else:
             assert path.read_text().lstrip().startswith("<?xml"), image
+
+
+def test_readme_claims_about_vanishing_gradients_hold():
+    result = vanishing.measure(init="scaled")
+    less = {name: 1 / layers.ratio for name, layers in result.layers.items()}
+    claim = "first\nlayer gets about 5.7e5 times less gradient than its last, tanh's about 9x less,\nrelu's about 3x less"
+    assert claim in README
+    assert round(less["sigmoid"], -4) == 570000
+    assert round(less["tanh"]) == 9 and round(less["relu"]) == 3

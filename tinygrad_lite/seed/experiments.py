@@ -187,12 +187,16 @@ def run_experiment(
             out / f"{experiment.name}_boundary.png",
         )
         result.figures["loss curve"] = figures.loss_curves(
-            {"tinygrad_lite scalar MLP": history.batch_loss},
+            {_engine_label(fast): history.batch_loss},
             f"{experiment.name.replace('_', ' ')}: loss before each update (lr={experiment.lr:g})",
             out / f"{experiment.name}_loss.png",
             reference={"text's NumPy loop": text.losses},
         )
     return result
+
+
+def _engine_label(fast: bool) -> str:
+    return "tinygrad_lite MLP, fit(fast=True)" if fast else "tinygrad_lite scalar MLP"
 
 
 def format_result(result: ExperimentResult) -> str:
