@@ -16,6 +16,12 @@ from hypothesis import strategies as st
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
 from tinygrad_lite.engine import ieee_div, ieee_exp, ieee_log, ieee_pow, linear, total
+from tinygrad_lite.testing import (
+    assert_grads_close,
+    central_difference,
+    formula,
+    to_numpy,
+)
 
 # ---------------------------------------------------------------- construction
 
@@ -463,30 +469,28 @@ def _apply(name: str, v: Value) -> Value:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(unary_ops, min_size=1, max_size=4), st.floats(-1.5, 1.5))
 def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0: float) -> None:
-    def first_derivative(x_data: float) -> float:
-        x = Value(x_data)
-        out = x
-        for name in ops:
-            out = _apply(name, out)
-        out = out * x  # make x appear twice
-        return grad(out, [x])[0].data
-
-    x = Value(x0)
+    x = Value(x0, "x")
     out = x
     for name in ops:
         out = _apply(name, out)
-    out = out * x
+    out = out * x  # make x appear twice
     (d1,) = grad(out, [x], create_graph=True)
-    (d2,) = grad(d1, [x])
-    h = 1e-5
-    fd = (first_derivative(x0 + h) - first_derivative(x0 - h)) / (2 * h)
     # exp stacked four times overflows near x0 = 1: no finite difference to compare with
-    assume(math.isfinite(fd))
-    # and at x0 = 0.5 it reaches 1e84, where the h**2 term alone exceeds rel=1e-6:
-    # the bound below holds for bounded chains only, so keep to those
-    assume(abs(fd) < 1e6)
-    # central difference error ~ h^2 f''' + eps/h ~ 1e-10 for these smooth bounded chains
-    assert d2.data == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    assume(math.isfinite(d1.data))
+    # central differences of the first derivative's graph, with the kit's derived error
+    # bound (Richardson for truncation, the graph's forward error bound for rounding)
+    first = to_numpy(d1, [x])
+    difference = central_difference(first, [x0], evaluation_error=first.forward_error_bound)
+    assume(np.all(np.isfinite(difference.estimate)))
+    tolerance = difference.error_bound + 1e-12 * np.array(first.gradient_scale(x0))
+    assert_grads_close(
+        d1,
+        [x],
+        list(difference.estimate),
+        rtol=1.0,
+        scale=list(tolerance),
+        expected_name="central difference",
+    )
 
 
 # ---------------------------------------------------------------- no_grad and mistakes
@@ -582,19 +586,17 @@ def test_random_expressions_match_central_differences(
     case: tuple[list[float], list[tuple[str, int, int]]],
 ) -> None:
     leaves, program = case
-    xs = [Value(v) for v in leaves]
+    xs = [Value(v, f"x{k}") for k, v in enumerate(leaves)]
     out = _run_program(xs, program)
-    if not math.isfinite(out.data) or abs(out.data) > 1e6:
-        return
+    assume(math.isfinite(out.data))
     out.backward()
-    for k in range(len(leaves)):
-        h = 1e-6 * max(1.0, abs(leaves[k]))
-
-        def f(delta: float, k: int = k) -> float:
-            shifted = [Value(v + (delta if m == k else 0.0)) for m, v in enumerate(leaves)]
-            return _run_program(shifted, program).data
-
-        fd = (f(h) - f(-h)) / (2 * h)
-        # error of the central difference: truncation ~ h^2 |f'''| plus rounding ~ eps |f| / h
-        tolerance = 1e-6 * max(1.0, abs(out.data), abs(fd))
-        assert abs(xs[k].grad - fd) <= tolerance, (k, xs[k].grad, fd)
+    # the tolerance is the kit's derived bound on the central difference (see
+    # tinygrad_lite.testing.central_difference) plus the rounding of autograd itself
+    f = to_numpy(out, xs)
+    difference = central_difference(f, leaves, evaluation_error=f.forward_error_bound)
+    tolerance = difference.error_bound + 1e-12 * np.array(f.gradient_scale(*leaves))
+    for k, x in enumerate(xs):
+        assert abs(x.grad - difference.estimate[k]) <= tolerance[k], (
+            f"{formula(out, xs)}: d/dx{k} autograd {x.grad!r}, "
+            f"central difference {difference.estimate[k]!r} +- {tolerance[k]:.3g}"
+        )
