@@ -48,7 +48,10 @@ def test_embedded_figures_exist_and_are_valid():
 def test_readme_claims_about_vanishing_gradients_hold():
     result = vanishing.measure(init="scaled")
     less = {name: 1 / layers.ratio for name, layers in result.layers.items()}
-    claim = "first\nlayer gets about 5.7e5 times less gradient than its last, tanh's about 9x less,\nrelu's about 3x less"
+    claim = (
+        "first\nlayer gets about 5.7e5 times less gradient than its last, "
+        "tanh's about 9x less,\nrelu's about 3x less"
+    )
     assert claim in README
     assert round(less["sigmoid"], -4) == 570000
     assert round(less["tanh"]) == 9 and round(less["relu"]) == 3
