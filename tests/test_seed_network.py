@@ -273,3 +273,22 @@ def test_graph_is_drawn_with_the_texts_labels(tmp_path, capsys):
 
 def report_value(name):
     return run().nodes[name].grad
+
+
+def test_without_graphviz_the_tables_still_print(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no `dot` anywhere
+    assert main(["seed", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "TEXT IS WRONG" in captured.out
+    assert f"dot: {tmp_path / 'seed_network.dot'}" in captured.out
+    assert "sudo apt-get install graphviz" in captured.err
+    assert (tmp_path / "seed_network.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "seed_network.svg").exists()
+
+
+def test_out_must_be_a_directory(tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("keep me")
+    assert main(["seed", "--out", str(a_file)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert a_file.read_text() == "keep me"

@@ -34,6 +34,13 @@ def run_network(args: argparse.Namespace) -> int:
     """The 2-1 network: tables of values and gradients, the update, the graph files."""
     result = network.run()
     files = {fmt: str(path) for fmt, path in network.draw_graph(result, Path(args.out)).items()}
+    if "svg" not in files:
+        print(
+            "note: Graphviz's `dot` program was not found, so the graph was written as DOT "
+            "text only; install Graphviz (Debian/Ubuntu: sudo apt-get install graphviz) "
+            "for the SVG and PNG.",
+            file=sys.stderr,
+        )
     _emit(args, report.format_report(result, files), report.report_json(result, files))
     return 0
 
@@ -112,6 +119,10 @@ def run_all(args: argparse.Namespace) -> int:
 def _handle(args: argparse.Namespace) -> int:
     if args.epochs is not None and args.epochs < 1:
         print(f"error: --epochs must be at least 1, got {args.epochs}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {args.out!r} exists and is not a directory", file=sys.stderr)
         return 2
     if args.part == "all":
         return run_all(args)

@@ -324,8 +324,14 @@ GRAPH_NAME = "seed_network"
 
 def draw_graph(report: SeedNetworkReport, out: str | Path) -> dict[str, Path]:
     """Draw L's graph (the text's labels, data and gradients after ``L.backward()``)
-    into ``out`` as SVG and PNG; returns the paths by format."""
+    into ``out`` as SVG and PNG; returns the paths by format.
+
+    Without Graphviz's ``dot`` program it writes the DOT text instead (key
+    ``"dot"``), so the tables still print; the caller says how to install it."""
     drawing = viz.draw(report.nodes["L"], fmt=".6g", rankdir="TB")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return {fmt: viz.save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
+    try:
+        return {fmt: viz.save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
+    except viz.GraphvizNotFoundError:
+        return {"dot": viz.save(drawing, out / f"{GRAPH_NAME}.dot")}
