@@ -292,3 +292,19 @@ def test_out_must_be_a_directory(tmp_path, capsys):
     assert main(["seed", "--out", str(a_file)]) == 2
     assert "is not a directory" in capsys.readouterr().err
     assert a_file.read_text() == "keep me"
+
+
+def test_local_derivatives_are_the_texts_and_all_right(report):
+    cells = text_cells()
+    cells["sigmoid_derivative(z1)"] = sigmoid_derivative(cells["z1"])
+    cells["sigmoid_derivative(z2)"] = sigmoid_derivative(cells["z2"])
+    cells["sigmoid_derivative(z3)"] = sigmoid_derivative(cells["z3"])
+    names = [local.name for local in report.local_derivatives]
+    assert names == list(network.LOCAL_DERIVATIVES)
+    for local in report.local_derivatives:
+        assert local.text == cells[local.name], local.name
+        assert math.isclose(local.autograd, local.text, rel_tol=ROUNDING_RTOL), local.name
+        assert local.agrees
+    # dz3/dw3 counts both uses of w3: a1 + a2, exactly as the text writes it.
+    by_name = {local.name: local.autograd for local in report.local_derivatives}
+    assert by_name["dz3_dw3"] == cells["a1"] + cells["a2"]

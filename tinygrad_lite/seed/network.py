@@ -25,7 +25,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tinygrad_lite import viz
-from tinygrad_lite.engine import Value, no_grad
+from tinygrad_lite.engine import Value, grad, no_grad
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
     {"x": 0.5, "y": 0.8, "w1": 0.2, "w2": -0.3, "b1": 0.4, "b2": -0.5, "w3": 0.1, "b3": 0.2}
@@ -55,6 +55,23 @@ GRADIENT_TARGETS: Mapping[str, str] = MappingProxyType(
     {name: name.removeprefix("dL_d") for name in GRADIENT_NAMES}
 )
 """The node each hand-derived gradient is named after (``dL_da1`` -> ``a1``)."""
+
+LOCAL_DERIVATIVES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "sigmoid_derivative(z3)": ("y_pred", "z3"),
+        "dz3_dw3": ("z3", "w3"),
+        "dz3_db3": ("z3", "b3"),
+        "dz3_da1": ("z3", "a1"),
+        "dz3_da2": ("z3", "a2"),
+        "sigmoid_derivative(z1)": ("a1", "z1"),
+        "sigmoid_derivative(z2)": ("a2", "z2"),
+        "dz1_dw1": ("z1", "w1"),
+        "dz1_db1": ("z1", "b1"),
+        "dz2_dw2": ("z2", "w2"),
+        "dz2_db2": ("z2", "b2"),
+    }
+)
+"""The local derivatives the text's derivation uses: name -> (output node, input node)."""
 
 FINITE_DIFFERENCE_STEP = 1e-5
 """Step h of the central difference (L(v + h) - L(v - h)) / 2h. Its error is about
@@ -174,6 +191,17 @@ def text_derivation(values: Mapping[str, float] = TEXT_VALUES) -> dict[str, floa
         "z3": z3,
         "y_pred": y_pred,
         "L": L,
+        "sigmoid_derivative(z3)": sigmoid_derivative_np(z3),
+        "dz3_dw3": dz3_dw3,
+        "dz3_db3": dz3_db3,
+        "dz3_da1": dz3_da1,
+        "dz3_da2": dz3_da2,
+        "sigmoid_derivative(z1)": sigmoid_derivative_np(z1),
+        "sigmoid_derivative(z2)": sigmoid_derivative_np(z2),
+        "dz1_dw1": dz1_dw1,
+        "dz1_db1": dz1_db1,
+        "dz2_dw2": dz2_dw2,
+        "dz2_db2": dz2_db2,
         "dL_dy_pred": dL_dy_pred,
         "dL_dw3": dL_dw3,
         "dL_db3": dL_db3,
@@ -229,6 +257,31 @@ class GradientRow:
 
 
 @dataclass(frozen=True)
+class LocalRow:
+    """One local derivative the text uses: its value and ``grad(output, [input])``."""
+
+    name: str
+    output: str
+    input: str
+    text: float
+    autograd: float
+    agrees: bool
+
+
+def compare_local_derivatives(nodes: dict[str, Value], text: Mapping[str, float]) -> list[LocalRow]:
+    """Each of the text's local derivatives next to tinygrad_lite's ``grad(out, [in])``
+    (which counts every path from ``in`` to ``out``: both uses of w3 in z3)."""
+    rows = []
+    for name, (output, input_) in LOCAL_DERIVATIVES.items():
+        (derivative,) = grad(nodes[output], [nodes[input_]])
+        value = float(text[name])
+        rows.append(
+            LocalRow(name, output, input_, value, derivative.data, _close(value, derivative.data))
+        )
+    return rows
+
+
+@dataclass(frozen=True)
 class UpdateResult:
     """The text's update step, once with its own gradients and once with autograd's."""
 
@@ -248,6 +301,7 @@ class SeedNetworkReport:
     nodes: dict[str, Value]
     forward: dict[str, float]
     text_forward: dict[str, float]
+    local_derivatives: list[LocalRow]
     gradients: list[GradientRow]
     update: UpdateResult
 
@@ -315,7 +369,8 @@ def run(
         loss_after_autograd=loss_value(after_autograd),
     )
     text_forward = {name: text[name] for name in FORWARD_NAMES}
-    return SeedNetworkReport(nodes, forward, text_forward, rows, update)
+    local = compare_local_derivatives(nodes, text)
+    return SeedNetworkReport(nodes, forward, text_forward, local, rows, update)
 
 
 GRAPH_NAME = "seed_network"

@@ -35,6 +35,18 @@ def format_report(report: SeedNetworkReport, files: dict[str, str] | None = None
 
     lines += [
         "",
+        "Local derivatives the text uses, against tinygrad_lite's grad(output, [input])",
+        f"  {'derivative':<24}{'text':<24}{'grad()':<24}verdict",
+    ]
+    for local in report.local_derivatives:
+        lines.append(
+            f"  {local.name:<24}{_num(local.text):<24}{_num(local.autograd):<24}"
+            f"{'agrees' if local.agrees else 'TEXT IS WRONG'}"
+        )
+    if all(local.agrees for local in report.local_derivatives):
+        lines.append("  Every local derivative is right: the mistakes below are in the chaining.")
+    lines += [
+        "",
         "Gradients: the text's hand derivation, autograd (L.backward()), "
         f"central finite difference (h={FINITE_DIFFERENCE_STEP:g})",
         f"  {'gradient':<12}{'text':<24}{'autograd':<24}{'finite difference':<24}verdict",
@@ -88,6 +100,17 @@ def report_json(report: SeedNetworkReport, files: dict[str, str] | None = None) 
             }
             for name in FORWARD_NAMES
         },
+        "local_derivatives": [
+            {
+                "name": local.name,
+                "output": local.output,
+                "input": local.input,
+                "text": local.text,
+                "grad": local.autograd,
+                "agrees": local.agrees,
+            }
+            for local in report.local_derivatives
+        ],
         "finite_difference_step": FINITE_DIFFERENCE_STEP,
         "gradients": [
             {
