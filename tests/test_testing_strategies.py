@@ -148,14 +148,11 @@ def test_the_kit_imports_without_hypothesis_and_the_strategies_say_what_to_insta
     script = textwrap.dedent(
         """
         import sys
-        class NoHypothesis:
-            def find_spec(self, name, path=None, target=None):
-                if name == "hypothesis" or name.startswith("hypothesis."):
-                    raise ImportError("hypothesis is not installed")
-        sys.meta_path.insert(0, NoHypothesis())
+        sys.modules["hypothesis"] = None  # what Python sees when it is not installed
         import tinygrad_lite
-        from tinygrad_lite.testing import gradcheck, to_numpy
+        from tinygrad_lite.testing import *
         assert gradcheck(lambda x: x * x, [1.5])
+        assert "expressions" not in dir()
         try:
             from tinygrad_lite.testing import finite_values
         except ImportError as error:

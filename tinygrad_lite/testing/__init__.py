@@ -13,7 +13,8 @@
   without it.
 """
 
-from typing import Any
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 from tinygrad_lite.testing.expression import Expression
 from tinygrad_lite.testing.formula import formula
@@ -34,6 +35,11 @@ from tinygrad_lite.testing.mlp import MLPCase
 from tinygrad_lite.testing.numpy_graph import NumpyFunction, to_numpy
 from tinygrad_lite.testing.reference import Reference, reference_for, register_reference
 
+if TYPE_CHECKING:  # type checkers see the real signatures; at run time they load lazily
+    from tinygrad_lite.testing.strategies import expressions as expressions
+    from tinygrad_lite.testing.strategies import finite_values as finite_values
+    from tinygrad_lite.testing.strategies import mlps as mlps
+
 _STRATEGIES = ("finite_values", "expressions", "mlps")
 
 
@@ -46,7 +52,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'tinygrad_lite.testing' has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = [  # the strategies are appended below when hypothesis is installed
     "DEFAULT_ATOL",
     "DEFAULT_EPS",
     "DEFAULT_RTOL",
@@ -60,13 +66,12 @@ __all__ = [
     "assert_grads_close",
     "assert_matches_reference",
     "central_difference",
-    "expressions",
-    "finite_values",
     "formula",
     "gradcheck",
     "gradgradcheck",
-    "mlps",
     "reference_for",
     "register_reference",
     "to_numpy",
 ]
+if importlib.util.find_spec("hypothesis") is not None:  # `import *` must not need hypothesis
+    __all__ += _STRATEGIES
