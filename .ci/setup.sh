@@ -16,8 +16,7 @@ for pkg in $APT_PACKAGES; do
   esac
 done
 # Debian's python3 ships without venv/ensurepip until python3-venv is installed.
-if [ ! -x "$VENV/bin/python" ] && ! python3 -m venv --help >/dev/null 2>&1 \
-   || ! python3 -c "import ensurepip" >/dev/null 2>&1; then
+if [ ! -x "$VENV/bin/python" ] && ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
   need_apt+=("python3-venv")
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -1,4 +1,5 @@
-"""A short tour of the engine: build an expression, run backward, read the gradients.
+"""A short tour of the engine on the seed notebook's first hidden unit:
+build an expression, run backward, read the gradients, take a second derivative.
 
 Run with ``python demos/engine_tour.py``.
 """
@@ -7,24 +8,23 @@ from tinygrad_lite import Value, grad
 
 
 def main() -> None:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = d.tanh()
-    f.label = "f"
-    f.backward()
-    print("f = tanh(a*b + c)")
-    for node in (f, d, e, a, b, c):
-        print(f"  {node.label}: data={node.data:+.6f}  df/d{node.label}={node.grad:+.6e}")
+    x = Value(0.5, label="x")
+    w1 = Value(0.2, label="w1")
+    b1 = Value(0.4, label="b1")
+    z1 = w1 * x + b1
+    z1.label = "z1"
+    a1 = z1.sigmoid()
+    a1.label = "a1"
+    loss = 0.5 * (0.8 - a1) ** 2
+    loss.label = "L"
+    loss.backward()
+    print("L = 0.5 * (0.8 - sigmoid(w1*x + b1))**2")
+    for node in (loss, a1, z1, w1, b1, x):
+        print(f"  {node.label:>2}: data={node.data:+.6f}  dL/d{node.label}={node.grad:+.6e}")
 
-    x = Value(2.0, label="x")
-    (dy_dx,) = grad(x**3, [x], create_graph=True)
-    (d2y_dx2,) = grad(dy_dx, [x])
-    print(f"y = x**3 at x=2: dy/dx = {dy_dx.data}, d2y/dx2 = {d2y_dx2.data}")
+    (dl_dw1,) = grad(loss, [w1], create_graph=True)
+    (d2l_dw1,) = grad(dl_dw1, [w1])
+    print(f"dL/dw1 = {dl_dw1.data:+.6e}, d2L/dw1^2 = {d2l_dw1.data:+.6e}")
 
 
 if __name__ == "__main__":
