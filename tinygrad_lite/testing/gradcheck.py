@@ -197,16 +197,17 @@ def gradgradcheck(
     else:
         first = engine.grad(out, leaves, create_graph=True)
     rows = []
+    # the whole gradient at x + eps e_j and x - eps e_j: column j of the numeric Hessian
+    shifted_up = [_first_derivatives(f, _leaves(inputs, j, eps)) for j in range(len(leaves))]
+    shifted_down = [_first_derivatives(f, _leaves(inputs, j, -eps)) for j in range(len(leaves))]
     for i, derivative in enumerate(first):
         if derivative.is_leaf:  # constant first derivative: no graph behind it
             second = [1.0 if leaf is derivative else 0.0 for leaf in leaves]
         else:
             second = [g.data for g in engine.grad(derivative, leaves)]
         for j, leaf in enumerate(leaves):
-            up = _first_derivatives(f, _leaves(inputs, j, eps))[i]
-            down = _first_derivatives(f, _leaves(inputs, j, -eps))[i]
             step = (leaf.data + eps) - (leaf.data - eps)
-            numeric = (up - down) / step
+            numeric = (shifted_up[j][i] - shifted_down[j][i]) / step
             name = f"d2 f/d {leaves[i].label} d {leaf.label}"
             rows.append(DerivativeCheck(name, second[j], numeric, atol + rtol * abs(numeric)))
     return _verdict(rows, "gradgradcheck", out, leaves, eps, atol, rtol, raise_exception)
