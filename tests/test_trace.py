@@ -74,7 +74,7 @@ def check_against_scalar(fn: Fn, X: np.ndarray, leaves: list[Value]) -> Traced:
     for leaf in leaves:
         leaf.grad = 0.0
     out = traced.forward(X)
-    traced.backward()
+    traced.backward(input_grads=True)
     assert_close(out.reshape(len(X), -1), expected_out)
     assert traced.input_grads is not None
     # an input gradient is a sum over the uses of that input: scale by its size

@@ -186,40 +186,47 @@ def _elementwise_kernel(op: Op) -> Kernel:
 class _Scatter:
     """How to add a group's contributions into the gradient rows of its operands.
 
-    ``targets`` lists the operand row of every (node, operand) pair, flattened.
-    When a row appears more than once (a shared input), the contributions are
-    sorted by row and summed with ``np.add.reduceat`` first, because
-    ``G[rows] += c`` would keep only one of the repeated rows' additions."""
+    The contributions come flattened, one row per (node, operand) pair, and
+    ``targets`` gives each pair's operand row. ``positions`` (None: all) keeps
+    only some pairs, e.g. not those into input rows when no input gradient is
+    wanted. When a row appears more than once (a shared input), the kept
+    contributions are sorted by row and summed with ``np.add.reduceat`` first,
+    because ``G[rows] += c`` would keep only one of the repeated additions."""
 
+    positions: IntArray | None
     targets: IntArray
     order: IntArray | None  # None when every target row is distinct
-    unique_rows: IntArray
     starts: IntArray
     block: slice | None  # the targets as a slice when they are consecutive rows
 
     @staticmethod
-    def plan(targets: IntArray) -> _Scatter:
+    def plan(all_targets: IntArray, keep: npt.NDArray[np.bool_]) -> _Scatter:
+        positions = None if keep.all() else np.flatnonzero(keep)
+        targets = all_targets if positions is None else all_targets[positions]
         no_order = np.zeros(0, dtype=np.intp)
+        if len(targets) == 0:
+            return _Scatter(positions, targets, None, no_order, slice(0, 0))
         first = int(targets[0])
         if np.array_equal(targets, np.arange(first, first + len(targets))):
             block = slice(first, first + len(targets))
-            return _Scatter(targets, None, targets, no_order, block)
-        unique_rows = np.unique(targets)
-        if len(unique_rows) == len(targets):
-            return _Scatter(targets, None, targets, no_order, None)
+            return _Scatter(positions, targets, None, no_order, block)
+        if len(np.unique(targets)) == len(targets):
+            return _Scatter(positions, targets, None, no_order, None)
         order = np.argsort(targets, kind="stable")
         unique_rows, starts = np.unique(targets[order], return_index=True)
-        return _Scatter(targets, order, unique_rows, starts.astype(np.intp), None)
+        return _Scatter(positions, unique_rows, order, starts.astype(np.intp), None)
 
     def add(self, gradients: FloatArray, contributions: FloatArray) -> None:
-        """``gradients[targets] += contributions``, summing repeated rows."""
+        """``gradients[targets] += contributions`` (the kept ones), summing repeated rows."""
+        if self.positions is not None:
+            contributions = contributions[self.positions]
         if self.block is not None:  # a slice adds in place without an index array
             gradients[self.block] += contributions
         elif self.order is None:
             gradients[self.targets] += contributions
         else:
             sums = np.add.reduceat(contributions[self.order], self.starts, axis=0)
-            gradients[self.unique_rows] += sums
+            gradients[self.targets] += sums
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,9 @@ class _Group:
     start: int  # the group's nodes are rows start..stop-1
     stop: int
     operand_rows: IntArray  # (nodes, operands)
-    scatter: _Scatter
+    operand_block: slice | None  # operand_rows as a slice, when they are consecutive rows
+    scatter: _Scatter  # into every operand row
+    scatter_no_inputs: _Scatter  # skipping the input rows (no input gradients wanted)
 
 
 class Traced:
@@ -246,8 +255,8 @@ class Traced:
         n_groups: NumPy steps per pass (groups of same-depth, same-op nodes).
         signature: the graph's structure as plain data, ``(op, operand positions)``
             per node in topological order: equal signatures, equal graphs.
-        input_grads: after `backward`, d(sum of outputs)/d(input) per example,
-            shape ``(batch, n_inputs)``.
+        input_grads: after ``backward(input_grads=True)``, d(sum of outputs)/d(input)
+            per example, shape ``(batch, n_inputs)``; None otherwise.
     """
 
     def __init__(
@@ -272,6 +281,9 @@ class Traced:
         self._n_rows = groups[-1].stop if groups else n_inputs + len(leaves)
         self._values: FloatArray | None = None  # (rows, batch) of the last forward
         self._operands: list[FloatArray] = []  # each group's operand block, for backward
+        # Value and gradient arrays per batch size, reused: a fresh (rows, batch)
+        # array on every call costs more than the arithmetic of a small network.
+        self._buffers: dict[int, tuple[FloatArray, FloatArray]] = {}
 
     def forward(self, X: npt.ArrayLike) -> FloatArray:
         """Evaluate the graph on every row of ``X`` (shape ``(batch, n_inputs)``).
@@ -280,14 +292,24 @@ class Traced:
         ``(batch, n_outputs)``. Keeps the values for `backward`."""
         inputs = _checked_batch(X, self.n_inputs)
         batch = inputs.shape[0]
-        values = np.empty((self._n_rows, batch))
+        if batch not in self._buffers:
+            self._buffers[batch] = (
+                np.empty((self._n_rows, batch)),
+                np.empty((self._n_rows, batch)),
+            )
+        values = self._buffers[batch][0]
         values[: self.n_inputs] = inputs.T
         leaf_data = [leaf.data for leaf in self.leaves]
         values[self.n_inputs : self.n_inputs + len(self.leaves)] = np.array(leaf_data)[:, None]
         operand_blocks = []
         with np.errstate(all="ignore"):  # IEEE results, silently, as the scalar engine
             for group in self._groups:
-                operands = values[group.operand_rows]  # (nodes, operands, batch)
+                if group.operand_block is not None:  # a view: no copy, no index array
+                    operands = values[group.operand_block].reshape(
+                        (*group.operand_rows.shape, batch)
+                    )
+                else:
+                    operands = values[group.operand_rows]  # (nodes, operands, batch)
                 values[group.start : group.stop] = group.kernel[0](operands)
                 operand_blocks.append(operands)  # kept: backward needs them again
         self._values = values
@@ -295,12 +317,16 @@ class Traced:
         outputs: FloatArray = values[self._output_rows].T
         return outputs[:, 0] if self._single_output else outputs
 
-    def backward(self, grad_outputs: npt.ArrayLike | None = None) -> None:
+    def backward(
+        self, grad_outputs: npt.ArrayLike | None = None, *, input_grads: bool = False
+    ) -> None:
         """Add d(sum over the batch of the outputs)/d(leaf) to each leaf's ``.grad``.
 
         ``grad_outputs`` (default 1 everywhere) weights each output of each
         example, shape like `forward`'s result or broadcastable to it: e.g.
-        ``1 / batch`` for a mean. Like ``Value.backward`` each call adds again."""
+        ``1 / batch`` for a mean. Like ``Value.backward`` each call adds again.
+        ``input_grads=True`` also keeps the per-example input gradients in
+        `input_grads` (skipped by default: training does not need them)."""
         if self._values is None:
             raise RuntimeError("backward() needs a forward(X) first")
         values = self._values
@@ -319,7 +345,8 @@ class Traced:
                     f"grad_outputs of shape {np.shape(grad_outputs)} does not fit outputs "
                     f"of shape ({batch}, {n_outputs})"
                 ) from None
-        gradients = np.zeros_like(values)
+        gradients = self._buffers[batch][1]
+        gradients.fill(0.0)
         for position, row in enumerate(self._output_rows):
             gradients[row] += seeds[:, position]
         with np.errstate(all="ignore"):
@@ -332,12 +359,13 @@ class Traced:
                     contributions = np.broadcast_to(grad[:, None, :], operands.shape)
                 else:
                     contributions = grad[:, None, :] * local_grads
-                group.scatter.add(gradients, contributions.reshape(-1, batch))
+                scatter = group.scatter if input_grads else group.scatter_no_inputs
+                scatter.add(gradients, contributions.reshape(-1, batch))
         first_leaf = self.n_inputs
         leaf_sums = gradients[first_leaf : first_leaf + len(self.leaves)].sum(axis=1)
         for leaf, leaf_grad in zip(self.leaves, leaf_sums.tolist(), strict=True):
             leaf.grad += leaf_grad
-        self.input_grads = gradients[:first_leaf].T.copy()
+        self.input_grads = gradients[:first_leaf].T.copy() if input_grads else None
 
     def __repr__(self) -> str:
         return (
@@ -499,8 +527,16 @@ def _compile(recording: _Recording) -> Traced:
         operand_rows = np.array(
             [[row[operand] for operand in node._operands] for node in members], dtype=np.intp
         )
-        scatter = _Scatter.plan(operand_rows.ravel())
-        groups.append(_Group(op, _kernel(op), start, len(row), operand_rows, scatter))
+        targets = operand_rows.ravel()
+        everything = _Scatter.plan(targets, np.ones(len(targets), dtype=bool))
+        no_inputs = _Scatter.plan(targets, targets >= n_inputs)
+        first = int(targets[0])
+        consecutive = np.array_equal(targets, np.arange(first, first + len(targets)))
+        block = slice(first, first + len(targets)) if consecutive else None
+        kernel = _kernel(op)
+        groups.append(
+            _Group(op, kernel, start, len(row), operand_rows, block, everything, no_inputs)
+        )
     output_rows = [row[output] for output in recording.outputs]
     n_nodes = len(recording.order)
     position = {node: i for i, node in enumerate(recording.order)}
