@@ -159,6 +159,8 @@ def machine() -> list[str]:
 def fmt_time(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    if seconds < 1e-5:
+        return f"{seconds * 1e6:.2f} µs"
     if seconds < 1e-3:
         return f"{seconds * 1e6:.0f} µs"
     if seconds < 1.0:
@@ -501,11 +503,12 @@ def build_report(
         runs = graphs.get(engine)
         why = status(runs, skipped.get(engine))
         if why or runs is None:
-            rows.append([engine, why or "-", "-"])
+            rows.append([engine, why or "-", "-", "-"])
             continue
         rows.append(
             [
                 engine,
+                f"{runs.median('nodes') or 0:,.0f}",
                 fmt_time(runs.median("forward_per_node")),
                 fmt_time(runs.median("backward_per_node")),
             ]
@@ -515,10 +518,11 @@ def build_report(
         "",
         f"{sizes.graph_nodes:,} nodes: 1% leaves, then `a + b` (40%), `a * b` (40%), `relu(a)`",
         "(20%) of operands drawn uniformly from earlier nodes (the same seeded graph for every",
-        "engine); the root adds up every unused node as a balanced tree. Forward = building the",
-        "graph; backward = one `backward()` from the root; both divided by the node count.",
+        "engine, drawn before the clock starts); the root adds up every unused node as a balanced",
+        "tree (so the graph has more nodes than the random part: the count below). Forward =",
+        "building the graph; backward = one `backward()` from the root; both per node.",
         "",
-        *table(["engine", "forward / node", "backward / node"], rows),
+        *table(["engine", "nodes", "forward / node", "backward / node"], rows),
         "",
     ]
 

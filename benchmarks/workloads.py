@@ -311,27 +311,37 @@ def _random_graph(engine: str, n_nodes: int) -> tuple[Callable[[], Any], Callabl
         def backward(root: Any) -> None:
             root.backward()
 
+    # The random choices are drawn before anything is timed: (kind, i, j) per node.
+    rng = random.Random(1)
+    n_leaves = max(2, n_nodes // 100)
+    leaf_data = [rng.uniform(-1.0, 1.0) for _ in range(n_leaves)]
+    plan = []
+    used = [False] * n_nodes
+    for made in range(n_leaves, n_nodes):
+        kind, i, j = rng.random(), rng.randrange(made), rng.randrange(made)
+        used[i] = True
+        if kind >= 0.2:
+            used[j] = True
+        plan.append((kind, i, j))
+    unused = [k for k in range(n_nodes) if not used[k]]
+
     def build() -> Any:
-        rng = random.Random(1)
-        n_leaves = max(2, n_nodes // 100)
-        nodes = [leaf(rng.uniform(-1.0, 1.0)) for _ in range(n_leaves)]
-        used = [False] * n_nodes
-        for _ in range(n_nodes - n_leaves):
-            kind = rng.random()
-            i = rng.randrange(len(nodes))
-            used[i] = True
+        nodes = [leaf(x) for x in leaf_data]
+        for kind, i, j in plan:
             if kind < 0.2:
                 nodes.append(relu(nodes[i]))
-                continue
-            j = rng.randrange(len(nodes))
-            used[j] = True
-            nodes.append(nodes[i] + nodes[j] if kind < 0.6 else nodes[i] * nodes[j])
-        level = [node for node, was_used in zip(nodes, used, strict=True) if not was_used]
+            elif kind < 0.6:
+                nodes.append(nodes[i] + nodes[j])
+            else:
+                nodes.append(nodes[i] * nodes[j])
+        level = [nodes[k] for k in unused]
+        del nodes
         while len(level) > 1:
             paired = [level[k] + level[k + 1] for k in range(0, len(level) - 1, 2)]
             level = paired + ([level[-1]] if len(level) % 2 else [])
         return level[0]
 
+    build.n_nodes = n_nodes + max(len(unused) - 1, 0)  # type: ignore[attr-defined]  # with the tree
     return build, backward
 
 
@@ -359,7 +369,7 @@ def memory_per_node(engine: str, n_nodes: int) -> Result:
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del root
-    return {"bytes_per_node": held / n_nodes}
+    return {"bytes_per_node": held / build.n_nodes}  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------
