@@ -446,7 +446,7 @@ def full_run(engine: str, epochs: int) -> Result:
         for _ in range(epochs):
             optimizer.zero_grad()
             traced.forward(examples)
-            traced.backward()
+            traced.backward(input_grads=False)  # only the parameters' gradients
             optimizer.step()
     else:  # "fit_fast": fit(..., fast=True), which also records loss and accuracy per epoch
         fit(model, X, y, epochs=epochs, fast=True, progress=False)

@@ -18,7 +18,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_lite import MLP, SGD, Adam, Op, Value, apply, fit, linear, no_grad, total
+from tinygrad_lite import (
+    MLP,
+    SGD,
+    Adam,
+    Op,
+    Value,
+    apply,
+    fit,
+    linear,
+    no_grad,
+    topological_order,
+    total,
+)
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import squared_error
 from tinygrad_lite.trace import Traced, TraceError, trace
@@ -29,27 +41,52 @@ RTOL = 1e-12
 Fn = Callable[[list[Value]], Value | Sequence[Value]]
 
 
+def absolute_gradients(root: Value) -> dict[Value, float]:
+    """d root / d node with every local derivative replaced by its absolute value: the sum
+    over paths of |products|, the scale of the rounding error any order of summing allows."""
+    scale: dict[Value, float] = {root: 1.0}
+    for node in reversed(topological_order(root)):
+        if not node.operands or node.operation is None:
+            continue
+        data = [operand.data for operand in node.operands]
+        for operand, local in zip(
+            node.operands, node.operation.derivatives(data, node.data), strict=True
+        ):
+            scale[operand] = scale.get(operand, 0.0) + scale.get(node, 0.0) * abs(float(local))  # type: ignore[arg-type]
+    return scale
+
+
 def scalar_reference(
     fn: Fn, X: np.ndarray, leaves: list[Value]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-example outputs and input gradients, and summed leaf gradients, on the scalar
-    engine; also the sum of absolute per-example leaf gradients (the scale of the sum)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """On the scalar engine, one example at a time: the outputs and input gradients per
+    example, the leaf gradients summed over the examples, and the error scales
+    (`absolute_gradients`) of the input and of the summed leaf gradients."""
     for leaf in leaves:
         leaf.grad = 0.0
-    outputs, input_grads, leaf_abs = [], [], np.zeros(len(leaves))
+    outputs, input_grads, input_scales = [], [], []
+    leaf_scales = np.zeros(len(leaves))
     for row in X.tolist():
         inputs = [Value(x) for x in row]
         result = fn(inputs)
         outs = [result] if isinstance(result, Value) else list(result)
-        before = np.array([leaf.grad for leaf in leaves])
-        total(outs).backward()
-        leaf_abs += np.abs(np.array([leaf.grad for leaf in leaves]) - before)
+        root = total(outs)
+        root.backward()
+        scale = absolute_gradients(root)
+        leaf_scales += [scale.get(leaf, 0.0) for leaf in leaves]
+        input_scales.append([scale.get(x, 0.0) for x in inputs])
         outputs.append([out.data for out in outs])
         input_grads.append([x.grad for x in inputs])
     leaf_grads = np.array([leaf.grad for leaf in leaves])
     for leaf in leaves:
         leaf.grad = 0.0
-    return np.array(outputs), np.array(input_grads), leaf_grads, leaf_abs
+    return (
+        np.array(outputs),
+        np.array(input_grads),
+        leaf_grads,
+        np.array(input_scales),
+        leaf_scales,
+    )
 
 
 def assert_close(actual: np.ndarray, expected: np.ndarray, scale: np.ndarray | None = None) -> None:
@@ -67,19 +104,20 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, scale: np.ndarray | N
 
 
 def check_against_scalar(fn: Fn, X: np.ndarray, leaves: list[Value]) -> Traced:
-    expected_out, expected_input_grads, expected_leaf_grads, leaf_scale = scalar_reference(
-        fn, X, leaves
+    expected_out, expected_input_grads, expected_leaf_grads, input_scale, leaf_scale = (
+        scalar_reference(fn, X, leaves)
     )
     traced = trace(fn, X)
     for leaf in leaves:
         leaf.grad = 0.0
     out = traced.forward(X)
-    traced.backward(input_grads=True)
+    traced.backward()
     assert_close(out.reshape(len(X), -1), expected_out)
     assert traced.input_grads is not None
-    # an input gradient is a sum over the uses of that input: scale by its size
-    assert_close(traced.input_grads, expected_input_grads, np.abs(expected_input_grads) * 4 + 1e-3)
-    assert_close(np.array([leaf.grad for leaf in leaves]), expected_leaf_grads, leaf_scale * 4)
+    # gradients are sums over paths (and examples), added in another order: their error
+    # scale is the sum of the absolute terms, not the size of the result
+    assert_close(traced.input_grads, expected_input_grads, input_scale)
+    assert_close(np.array([leaf.grad for leaf in leaves]), expected_leaf_grads, leaf_scale)
     return traced
 
 
@@ -244,6 +282,20 @@ def test_backward_twice_adds_twice_like_the_engine() -> None:
     assert w.grad == 2 * first
 
 
+def test_input_gradients_can_be_skipped_without_changing_the_others() -> None:
+    w = Value(0.5)
+    X = np.array([[1.0, 2.0], [3.0, -1.0]])
+    traced = trace(lambda v: (v[0] * w + v[1] * v[0]).tanh(), X)
+    traced.forward(X)
+    traced.backward()
+    with_inputs, input_grads = w.grad, traced.input_grads
+    assert input_grads is not None and input_grads.shape == (2, 2)
+    w.grad = 0.0
+    traced.backward(input_grads=False)
+    assert w.grad == with_inputs
+    assert traced.input_grads is None
+
+
 def test_forward_reads_updated_parameters() -> None:
     w = Value(1.0)
     traced = trace(lambda v: v[0] * w, [[2.0]])
@@ -278,7 +330,7 @@ def test_ieee_special_values_match_without_warnings() -> None:
         return (v[0] * w).log() + (v[0] * 1000.0).exp() + w / (v[0] - 1.0)
 
     X = np.array([[0.0], [-1.0], [1.0], [2.0]])
-    expected_out, _, _, _ = scalar_reference(fn, X, [w])
+    expected_out, _, _, _, _ = scalar_reference(fn, X, [w])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         traced = trace(fn, X[:1])

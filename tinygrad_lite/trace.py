@@ -255,8 +255,8 @@ class Traced:
         n_groups: NumPy steps per pass (groups of same-depth, same-op nodes).
         signature: the graph's structure as plain data, ``(op, operand positions)``
             per node in topological order: equal signatures, equal graphs.
-        input_grads: after ``backward(input_grads=True)``, d(sum of outputs)/d(input)
-            per example, shape ``(batch, n_inputs)``; None otherwise.
+        input_grads: after `backward`, d(sum of outputs)/d(input) per example,
+            shape ``(batch, n_inputs)`` (None after ``backward(input_grads=False)``).
     """
 
     def __init__(
@@ -318,15 +318,15 @@ class Traced:
         return outputs[:, 0] if self._single_output else outputs
 
     def backward(
-        self, grad_outputs: npt.ArrayLike | None = None, *, input_grads: bool = False
+        self, grad_outputs: npt.ArrayLike | None = None, *, input_grads: bool = True
     ) -> None:
         """Add d(sum over the batch of the outputs)/d(leaf) to each leaf's ``.grad``.
 
         ``grad_outputs`` (default 1 everywhere) weights each output of each
         example, shape like `forward`'s result or broadcastable to it: e.g.
         ``1 / batch`` for a mean. Like ``Value.backward`` each call adds again.
-        ``input_grads=True`` also keeps the per-example input gradients in
-        `input_grads` (skipped by default: training does not need them)."""
+        The per-example input gradients go to `input_grads`; ``input_grads=False``
+        skips them (training does not need them, and it saves time)."""
         if self._values is None:
             raise RuntimeError("backward() needs a forward(X) first")
         values = self._values

@@ -165,7 +165,7 @@ class TracedSteps:
         example_losses = outputs[:, 0]
         weights = np.zeros_like(outputs)
         weights[:, 0] = 1.0 / len(batch) if self.mean else 1.0  # d(batch loss)/d(example loss)
-        self.traced.backward(weights)
+        self.traced.backward(weights, input_grads=False)
         self.optimizer.step()
         return self._batch_loss(example_losses)
 
