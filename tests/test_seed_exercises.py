@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -155,11 +155,16 @@ def test_cli_vanishing_gradients_json(tmp_path, capsys):
     png_size(tmp_path / vanishing.FIGURE_NAME)
 
 
-def test_cli_exercises_quick(tmp_path, capsys, monkeypatch):
+def test_exercises_script_quick(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(
         seed_cli, "QUICK_EPOCHS", {"experiment": 3, "full": 12, "sweep": 2, "batch": 1}
     )
-    assert main(["seed", "exercises", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    arguments = ["--quick", "--engine", "scalar", "--json", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", ["exercises.py", *arguments])
+    script = Path(__file__).resolve().parents[1] / "demos" / "exercises.py"
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(script), run_name="__main__")
+    assert exit_info.value.code == 0
     data = json.loads(capsys.readouterr().out)
     assert [e["name"] for e in data] == [
         "epochs",
@@ -182,24 +187,36 @@ def test_cli_experiment_text(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    ("script", "arguments"),
+    ("script", "part", "arguments"),
     [
-        ("seed_network.py", []),
-        ("no_activation.py", ["--epochs", "2"]),
-        ("vanishing_gradients.py", ["--quick"]),
+        ("seed_network.py", "network", []),
+        ("no_activation.py", "no-activation", ["--epochs", "2"]),
+        ("sigmoid_activation.py", "sigmoid-activation", ["--epochs", "2", "--engine", "scalar"]),
+        ("vanishing_gradients.py", "vanishing-gradients", ["--quick"]),
     ],
 )
-def test_demo_scripts_run(script, arguments, tmp_path):
-    demos = Path(__file__).resolve().parents[1] / "demos"
-    completed = subprocess.run(
-        [sys.executable, str(demos / script), "--out", str(tmp_path), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+def test_demo_scripts_run_their_part(script, part, arguments, tmp_path, monkeypatch, capsys):
+    """Each script is `tinygrad-lite seed PART` with the script's arguments passed on."""
+    monkeypatch.setattr(
+        seed_cli,
+        "QUICK_EPOCHS",
+        {"experiment": 3, "full": 11, "sweep": 1, "batch": 1, "examples": 20},
     )
-    assert completed.returncode == 0, completed.stderr
-    assert str(tmp_path) in completed.stdout or script == "seed_network.py"
+    calls = []
+    real_handle = seed_cli._handle
+
+    def recording_handle(args):
+        calls.append(args.part)
+        return real_handle(args)
+
+    monkeypatch.setattr(seed_cli, "_handle", recording_handle)
+    demos = Path(__file__).resolve().parents[1] / "demos"
+    monkeypatch.setattr(sys, "argv", [script, "--json", "--out", str(tmp_path), *arguments])
+    with pytest.raises(SystemExit) as exit_info:
+        runpy.run_path(str(demos / script), run_name="__main__")
+    assert exit_info.value.code == 0
+    assert calls == [part]
+    json.loads(capsys.readouterr().out)  # the part's --json output
 
 
 def test_vanishing_ratio_when_no_gradient_arrives():
