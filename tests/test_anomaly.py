@@ -9,7 +9,15 @@ import sys
 import pytest
 from two_one_network import build, numpy_reference
 
-from tinygrad_lite import AnomalyError, Value, backward_steps, detect_anomaly, grad, no_grad
+from tinygrad_lite import (
+    AnomalyError,
+    Value,
+    backward_steps,
+    detect_anomaly,
+    grad,
+    no_grad,
+    topological_order,
+)
 from tinygrad_lite.engine import _Mode
 
 
@@ -170,6 +178,38 @@ def test_blocks_nest_and_restore_the_outer_hooks() -> None:
         assert (_Mode.on_new_node, _Mode.on_backward_step) == outer
         with pytest.raises(AnomalyError):
             (x * 1.0).log()
+
+
+def _chain(start: Value, depth: int) -> Value:
+    """``depth`` operations deep: every inner node is referenced only by the next one."""
+    x = start
+    for _ in range(depth):
+        x = x * 0.999 + 0.001
+    return x
+
+
+def test_sites_of_dropped_deep_graphs_are_forgotten_and_live_ones_kept() -> None:
+    w = Value(0.0, label="w")
+    with detect_anomaly():
+        detector = _Mode.on_new_node.__self__  # type: ignore[union-attr]
+        line = _next_line()
+        kept = w**0.5
+        kept_chain = _chain(kept, 500)  # 1 000 nodes the test holds on to (through its end)
+        held_operands = _chain(Value(1.0), 500).operands  # this tuple keeps 999 nodes alive
+        sizes = []
+        for _ in range(40):
+            _chain(Value(2.0), 500)  # 1 000 nodes, dropped at once
+            sizes.append(len(detector.sites))
+        # A prune runs when the table reaches max(4096, twice what the last one kept), and
+        # keeps only live graphs (the two above and the chain being built: at most 3 000).
+        assert max(sizes) < 8192, sizes
+        gc.collect()
+        detector._prune()
+        live = topological_order([kept_chain, *held_operands])
+        assert set(detector.sites) == {node for node in live if not node.is_leaf}
+        with pytest.raises(AnomalyError) as caught:
+            kept_chain.backward()  # d/dw sqrt(w) at 0: reported at the node made on `line`
+    assert caught.value.site is not None and caught.value.site.lineno == line
 
 
 def test_sites_of_dropped_graphs_are_forgotten_and_live_ones_kept() -> None:

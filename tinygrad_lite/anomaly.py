@@ -23,9 +23,10 @@ When the error is raised, the backward pass stops there (the partial state of
 `backward_steps` applies: visited nodes keep their updated ``.grad``).
 
 Cost: inside the block each new node costs a walk up the call stack and a
-dictionary entry. Entries of nodes nobody else refers to any more are pruned
-as the table grows, so a long loop under ``detect_anomaly()`` does not keep
-its old graphs alive.
+dictionary entry. Whenever the table has doubled, it forgets every graph the
+program no longer holds (mark and sweep, see `_AnomalyDetector._prune`), so a
+long loop under ``detect_anomaly()`` keeps at most about twice its live nodes,
+not its old graphs. Outside the block nothing is recorded.
 """
 
 from __future__ import annotations
@@ -143,9 +144,20 @@ class _AnomalyDetector:
             self._prune()
 
     def _prune(self) -> None:
-        """Forget nodes that only this table keeps alive (their graph is gone)."""
-        for node in _only_referenced_here(self.sites):
+        """Forget the nodes the program can no longer reach (mark and sweep).
+
+        The table holds every node made in the block, so a dropped graph is still
+        referenced by the table and, inside, by its own nodes' operand tuples. Mark:
+        start from the nodes held from outside (`_held_from_outside`) and follow
+        ``_operands``. Sweep: drop the rest, whole graphs at once. The next prune waits
+        until the table has doubled, so the cost per node stays constant.
+        """
+        held = _held_from_outside(self.sites, self.reported)
+        reachable = _reachable_in(self.sites, held)
+        dead = [node for node in self.sites if node not in reachable]
+        for node in dead:
             del self.sites[node]
+            self.reported.discard(node)
         self._prune_at = max(4096, 2 * len(self.sites))
 
     def _fail(
@@ -256,20 +268,76 @@ class _AnomalyDetector:
             self.received[operand] = self.received.get(operand, False) or not _finite(contribution)
 
 
-def _only_referenced_here(table: dict[Value, CreationSite | None]) -> list[Value]:
-    """The keys of ``table`` that nothing but ``table`` refers to.
+def _held_from_outside(
+    table: dict[Value, CreationSite | None], reported: set[Value]
+) -> list[Value]:
+    """The keys of ``table`` that something besides the detector's own bookkeeping refers to.
 
-    ``sys.getrefcount`` counts the references held by the table, by the list
-    being walked and by the call itself; a probe object measured the same way
-    gives that baseline, so the test does not depend on the interpreter version.
+    A node's references are counted with ``sys.getrefcount``. Those the detector
+    explains are: its key in ``table``, its membership of ``reported``, and one per
+    place in the operand tuple of another node of ``table`` (when only that node
+    holds the tuple). Any reference beyond those comes from outside: a variable,
+    a list, a gradient in flight, a node made outside the block. Counting errs only
+    towards "held", so a live node is never dropped. The fixed overhead of the
+    counting itself is measured on a probe, so it does not depend on the
+    interpreter version.
     """
-    probe_table: dict[Value, CreationSite | None] = {Value(0.0): None}  # no other reference
-    baseline = _refcounts(probe_table)[0][1]
-    return [node for node, count in _refcounts(table) if count <= baseline]
+    nodes = list(table)
+    # Measured before building anything else that refers to the nodes.
+    node_counts = _refcounts(nodes)
+    tuple_counts = _operand_tuple_refcounts(nodes)
+    node_overhead, tuple_overhead = _counting_overheads()
+    explained = dict.fromkeys(nodes, 0)
+    for node, tuple_count in zip(nodes, tuple_counts, strict=True):
+        if tuple_count > tuple_overhead:
+            continue  # someone else holds this tuple too: its references are not explained
+        for operand in node._operands:
+            if operand in explained:
+                explained[operand] += 1
+    for node in reported:
+        if node in explained:
+            explained[node] += 1
+    return [
+        node
+        for node, count in zip(nodes, node_counts, strict=True)
+        if count - node_overhead > explained[node]
+    ]
 
 
-def _refcounts(table: dict[Value, CreationSite | None]) -> list[tuple[Value, int]]:
-    return [(node, sys.getrefcount(node)) for node in list(table)]
+def _reachable_in(table: dict[Value, CreationSite | None], start: list[Value]) -> set[Value]:
+    """The nodes of ``table`` reachable from ``start`` through ``_operands``.
+
+    The walk stops at nodes outside the table: those were made before the block,
+    so their operands are older still and never in it.
+    """
+    reached = set(start)
+    stack = list(start)
+    while stack:
+        for operand in stack.pop()._operands:
+            if operand not in reached and operand in table:
+                reached.add(operand)
+                stack.append(operand)
+    return reached
+
+
+def _refcounts(nodes: list[Value]) -> list[int]:
+    return [sys.getrefcount(node) for node in nodes]
+
+
+def _operand_tuple_refcounts(nodes: list[Value]) -> list[int]:
+    # A leaf's empty tuple is shared by every leaf; it holds no node, so it is not counted.
+    return [sys.getrefcount(node._operands) if node._operands else 0 for node in nodes]
+
+
+def _counting_overheads() -> tuple[int, int]:
+    """What `_refcounts` reports for a node only a table refers to, and what
+    `_operand_tuple_refcounts` reports for a tuple only its node refers to."""
+    probe = Value(0.0)  # a leaf: made without the new-node hook
+    probe._operands = (Value(1.0),)  # a new tuple, held by the probe alone
+    probe_table: dict[Value, CreationSite | None] = {probe: None}
+    del probe
+    probe_nodes = list(probe_table)
+    return _refcounts(probe_nodes)[0], _operand_tuple_refcounts(probe_nodes)[0]
 
 
 @contextmanager
