@@ -33,22 +33,19 @@ from __future__ import annotations
 
 import linecache
 import math
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Literal, TypeVar
 
+from tinygrad_lite._frames import first_user_frame
 from tinygrad_lite.engine import NO_GRAD_RESULT, BackwardStep, Num, Value, _Mode
 from tinygrad_lite.explain import NodeNames
 
 __all__ = ["AnomalyError", "CreationSite", "detect_anomaly"]
 
 T = TypeVar("T")
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +64,7 @@ class CreationSite:
 
 def _user_site() -> CreationSite | None:
     """The innermost frame that is not tinygrad_lite's own code (None if there is none)."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
+    frame, _ = first_user_frame(sys._getframe(1))
     if frame is None:
         return None
     return CreationSite(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)

@@ -29,16 +29,16 @@ import itertools
 import math
 import numbers
 import operator
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, ClassVar, Union, cast
 
 import numpy as np
+
+from tinygrad_lite._frames import first_user_frame
 
 Num = Union[float, "Value"]
 """A number that is either a plain float or a graph node."""
@@ -991,13 +991,8 @@ def _check_backward_root(root: Value, create_graph: bool) -> None:
 
 def _caller_stacklevel() -> int:
     """The ``stacklevel`` that makes a warning point at the first frame outside this package."""
-    package_dir = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    level = 1
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(package_dir):
-        frame = frame.f_back
-        level += 1
-    return level
+    _, skipped = first_user_frame(sys._getframe(1))
+    return 1 + skipped
 
 
 def _describe(value: Value) -> str:
