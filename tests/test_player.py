@@ -152,6 +152,43 @@ def test_large_graphs_are_refused_with_advice(tmp_path: Path) -> None:
         draw_backward(3.0, tmp_path)  # type: ignore[arg-type]
 
 
+def test_a_failed_drawing_leaves_every_grad_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tinygrad_lite import GraphvizNotFoundError
+
+    f = expression()
+    f.backward()  # an earlier pass: the grads are not zero
+    before = [v.grad for v in _values(f)]
+    assert any(before)
+    # a frame file that cannot be written (a directory is in the way), after three were
+    blocked = tmp_path / "blocked"
+    (blocked / "frame_003.svg").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError):
+        draw_backward(f, blocked)
+    assert (blocked / "frame_002.svg").is_file()
+    assert [v.grad for v in _values(f)] == before
+    # an out_dir that is a file
+    not_a_directory = tmp_path / "file"
+    not_a_directory.write_text("")
+    with pytest.raises(FileExistsError):
+        draw_backward(f, not_a_directory)
+    assert [v.grad for v in _values(f)] == before
+    # no Graphviz
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(GraphvizNotFoundError):
+        draw_backward(f, tmp_path / "no-dot")
+    assert [v.grad for v in _values(f)] == before
+    assert not (tmp_path / "no-dot").exists()
+    monkeypatch.undo()
+    # and once it succeeds, the pass's gradients are added, as backward() adds them
+    draw_backward(f, tmp_path / "ok")
+    reference = expression()
+    reference.backward()
+    reference.backward()
+    assert [v.grad for v in _values(f)] == [v.grad for v in _values(reference)]
+
+
 def test_page_is_self_contained(tmp_path: Path) -> None:
     leaf = Value(1.0, label="</script><script>alert(1)</script>")
     out = (leaf * 2).tanh()

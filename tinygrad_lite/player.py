@@ -1,8 +1,8 @@
 """A backward pass you can step through in the browser: `draw_backward`.
 
-It is a view of the engine's one backward loop: it consumes
-`tinygrad_lite.backward_steps` and draws one frame per `BackwardStep`, so the
-frames show exactly the steps ``backward()`` takes, in its order.
+It is a view of the engine's one backward loop (the loop behind ``backward()``
+and `tinygrad_lite.backward_steps`): it draws one frame per `BackwardStep`, so
+the frames show exactly the steps ``backward()`` takes, in its order.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import os
 import re
 from pathlib import Path
 
-from tinygrad_lite.engine import BackwardStep, Value, backward_steps, topological_order
+from tinygrad_lite.engine import BackwardStep, Value, _backward_loop, topological_order
 from tinygrad_lite.explain import ChainRule, NodeNames, format_number
 from tinygrad_lite.viz import (
     DEFAULT_MAX_NODES,
@@ -92,7 +92,9 @@ def draw_backward(
     Names and chain-rule lines are `tinygrad_lite.explain`'s (an unlabelled value
     is named by its formula, e.g. ``(a*b)``, or ``v<i>`` when that is long).
 
-    Like ``root.backward()``, it adds this pass's gradients to every ``.grad``.
+    Like ``root.backward()``, it adds this pass's gradients to every ``.grad``,
+    but only once every file is written: if drawing fails (no Graphviz, an
+    unwritable ``out_dir``) no ``.grad`` has changed.
     Every frame draws the whole graph, so graphs needing more than ``max_nodes``
     boxes and ellipses are refused (step through a smaller graph, e.g. one
     example instead of a batch). Returns the path of ``index.html``.
@@ -118,7 +120,8 @@ def draw_backward(
     titles = ["forward pass"]
     visits: list[tuple[Value, float]] = []
     rule = ChainRule(root, names)
-    for step in backward_steps(root):
+    # accumulate=False (as explain_lines): the gradients go to .grad only at the end.
+    for step in _backward_loop(root, 1.0, records=True, accumulate=False):
         visits.append((step.node, float(step.grad)))
         texts.append(_step_text(step, rule))
         titles.append(names(step.node))
@@ -136,6 +139,8 @@ def draw_backward(
         (target / f"frame_{number:0{width}d}.svg").write_text(svg, encoding="utf-8")
     page = target / "index.html"
     page.write_text(_page(names(root), svgs, texts, titles), encoding="utf-8")
+    for node, grad in visits:  # every file is written: now add the pass, as backward() does
+        node.grad += grad
     return page
 
 
