@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 from pathlib import Path
@@ -202,6 +203,8 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
 
 
 def test_player_in_headless_chromium(tmp_path: Path) -> None:
+    """Plays the page in Chromium. To look at the screenshot of step 3 afterwards, set
+    TINYGRAD_LITE_KEEP_SCREENSHOT to a directory; otherwise it stays under tmp_path."""
     if not Path(CHROMIUM).exists() or shutil.which("dot") is None:
         pytest.fail("needs Debian's chromium and graphviz: bash tests/run.sh installs them")
     from playwright.sync_api import sync_playwright
@@ -241,6 +244,6 @@ def test_player_in_headless_chromium(tmp_path: Path) -> None:
             context.close()
     screenshot = (tmp_path / "step3.png").read_bytes()
     assert screenshot.startswith(b"\x89PNG") and len(screenshot) > 10_000
-    keep = Path(__file__).resolve().parents[1] / "out"
-    if keep.is_dir():  # for a person to look at: mkdir out/ to keep the screenshot
-        shutil.copy(tmp_path / "step3.png", keep / "player-step3.png")
+    keep = os.environ.get("TINYGRAD_LITE_KEEP_SCREENSHOT")  # a directory, for a person to look at
+    if keep:
+        shutil.copy(tmp_path / "step3.png", Path(keep) / "player-step3.png")
