@@ -98,24 +98,23 @@ class GraphDrawing(graphviz.Digraph):  # type: ignore[misc]
     total_nodes: int = 0
 
     def pipe(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().pipe(*args, **kwargs)
-        except GraphvizNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFoundError(_engine_name(self)) from error
+        return _running_graphviz(self, super().pipe, *args, **kwargs)
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().render(*args, **kwargs)
-        except GraphvizNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFoundError(_engine_name(self)) from error
+        return _running_graphviz(self, super().render, *args, **kwargs)
 
 
-def _engine_name(drawing: graphviz.Digraph) -> str:
-    return str(getattr(drawing, "engine", "dot"))
+def _running_graphviz(
+    drawing: graphviz.Digraph, method: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """``method(*args, **kwargs)``, a rendering method of ``drawing``; a missing
+    Graphviz executable becomes `GraphvizNotFoundError` (with installation help)."""
+    try:
+        return method(*args, **kwargs)
+    except GraphvizNotFoundError:
+        raise
+    except graphviz.ExecutableNotFound as error:
+        raise GraphvizNotFoundError(str(getattr(drawing, "engine", "dot"))) from error
 
 
 # --------------------------------------------------------------------------
@@ -789,7 +788,7 @@ def _emit(plan: _Plan, style: _Style, rankdir: str, clusters: bool, legend: bool
             },
         )
 
-    _emit_statements(drawing, statements, ())
+    _emit_statements(drawing, statements, (), _ClusterTree(statements))
     for tail, head, attributes in edges:
         drawing.edge(tail, head, **attributes)
     if legend:
@@ -811,23 +810,36 @@ def _path_edge(operand: Value, consumer: Value, style: _Style) -> dict[str, str]
     return {}
 
 
+class _ClusterTree:
+    """Every cluster path of a drawing, with its number and its child clusters.
+
+    Clusters are numbered in order of first appearance of their path. Built
+    once, so emitting n clusters is linear instead of rescanning every path
+    for each cluster.
+    """
+
+    def __init__(self, statements: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]]) -> None:
+        self.number: dict[tuple[str, ...], int] = {}
+        self.children: dict[tuple[str, ...], list[str]] = {}  # in order of first appearance
+        for path in statements:  # dict order: first appearance in traversal order
+            for length in range(1, len(path) + 1):
+                prefix = path[:length]
+                if prefix not in self.number:
+                    self.number[prefix] = len(self.number)
+                    self.children.setdefault(prefix[:-1], []).append(prefix[-1])
+
+
 def _emit_statements(
     graph: graphviz.Digraph,
     statements: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]],
     path: tuple[str, ...],
+    tree: _ClusterTree,
 ) -> None:
     for name, attributes in statements.get(path, []):
         graph.node(name, **attributes)
-    children: list[str] = []
-    for other in statements:  # dict order: first appearance in traversal order
-        if len(other) > len(path) and other[: len(path)] == path:
-            child = other[len(path)]
-            if child not in children:
-                children.append(child)
-    for child in children:
+    for child in tree.children.get(path, []):
         child_path = (*path, child)
-        cluster_number = _cluster_number(statements, child_path)
-        with graph.subgraph(name=f"cluster_{cluster_number}") as sub:
+        with graph.subgraph(name=f"cluster_{tree.number[child_path]}") as sub:
             shown = (
                 child[len(path[-1]) + 1 :] if path and child.startswith(path[-1] + ".") else child
             )
@@ -838,20 +850,7 @@ def _emit_statements(
                 fontcolor="#555555",
                 fontsize="10",
             )
-            _emit_statements(sub, statements, child_path)
-
-
-def _cluster_number(
-    statements: dict[tuple[str, ...], list[tuple[str, dict[str, str]]]], path: tuple[str, ...]
-) -> int:
-    """Clusters are numbered in order of first appearance of their path."""
-    prefixes: list[tuple[str, ...]] = []
-    for other in statements:
-        for length in range(1, len(other) + 1):
-            prefix = other[:length]
-            if prefix not in prefixes:
-                prefixes.append(prefix)
-    return prefixes.index(path)
+            _emit_statements(sub, statements, child_path, tree)
 
 
 def _emit_legend(drawing: graphviz.Digraph, plan: _Plan, style: _Style) -> None:
@@ -1098,11 +1097,6 @@ def save(
     if extension == "dot":
         data = drawing.source.encode("utf-8")
     else:
-        try:
-            data = drawing.pipe(format=extension)
-        except GraphvizNotFoundError:
-            raise
-        except graphviz.ExecutableNotFound as error:
-            raise GraphvizNotFoundError(_engine_name(drawing)) from error
+        data = _running_graphviz(drawing, drawing.pipe, format=extension)
     target.write_bytes(data)
     return target
