@@ -507,8 +507,11 @@ MISSING_DOT_SCRIPT = textwrap.dedent(
     target = Path(sys.argv[1])
     save(out, target.with_suffix(".dot"))
     target.write_text("old picture")
+    plain = graphviz.Digraph()  # not made by draw(): save() still explains
     for attempt in (lambda: save(drawing, target), lambda: drawing.pipe(format="svg"),
-                    lambda: drawing._repr_mimebundle_()):
+                    lambda: drawing._repr_mimebundle_(),
+                    lambda: drawing.render(target.with_name("r.gv"), format="svg"),
+                    lambda: save(plain, target)):
         try:
             attempt()
         except GraphvizNotFoundError as error:
