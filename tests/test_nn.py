@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -316,6 +318,28 @@ def test_save_load_round_trip_at_the_exact_path(tmp_path: Path) -> None:
     assert _snapshot(target) == _snapshot(source)
     with np.load(path, allow_pickle=False) as archive:
         assert sorted(archive.files) == ["W1", "W2", "b1", "b2"]
+
+
+def test_a_save_that_fails_part_way_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = MLP(2, [5, 1], seed=1)
+    path = tmp_path / "weights.npz"
+    old.save(path)
+    real_savez = np.savez
+
+    def disk_full_half_way(file: BinaryIO, **arrays: npt.NDArray[np.float64]) -> None:
+        real_savez(file, **dict(list(arrays.items())[:1]))  # some bytes reach the file
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full_half_way)
+    with pytest.raises(OSError, match="No space left"):
+        MLP(2, [5, 1], seed=2).save(path)
+    monkeypatch.undo()
+    reloaded = MLP(2, [5, 1], seed=3)
+    reloaded.load(path)
+    assert _snapshot(reloaded) == _snapshot(old)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weights.npz"]  # no partial file
 
 
 def _valid_file(tmp_path: Path) -> Path:

@@ -37,6 +37,7 @@ Initialisation
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import zipfile
@@ -189,9 +190,20 @@ class Module:
         """Write ``state_dict()`` to ``path`` as an uncompressed ``.npz`` (no pickle).
 
         The file is written at exactly ``path`` (NumPy's ``savez`` would
-        append ``.npz`` to a name without it)."""
-        with open(path, "wb") as file:
-            np.savez(file, **self.state_dict())  # type: ignore[arg-type]
+        append ``.npz`` to a name without it). It is written whole to
+        ``<path>.partial`` first and then renamed over ``path`` (``os.replace``,
+        atomic), so a failure part way (a full disk, an interrupt) leaves an
+        existing file at ``path`` as it was."""
+        target = os.fspath(path)
+        partial = target + ".partial"
+        try:
+            with open(partial, "wb") as file:
+                np.savez(file, **self.state_dict())  # type: ignore[arg-type]
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(partial)
+            raise
 
     def load(self, path: str | os.PathLike[str], *, allow_non_finite: bool = False) -> None:
         """Load weights saved by `save` (``allow_pickle=False``).
