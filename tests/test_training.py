@@ -202,12 +202,38 @@ def test_logits_model_uses_threshold_zero_for_accuracy() -> None:
 def test_custom_loss_callable() -> None:
     X, y = _small_problem(6)
     model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
 
-    def absolute_ish(predictions: list[Value], targets: list[float]) -> Value:
+    def fourth_power(predictions: list[Value], targets: list[float]) -> Value:
         return sum(((p - t) ** 4 for p, t in zip(predictions, targets, strict=True)), Value(0.0))
 
-    history = fit(model, X, y, loss=absolute_ish, epochs=2, optimizer=SGD(model.parameters(), 0.1))
-    assert len(history.loss) == 2
+    history = fit(model, X, y, loss=fourth_power, epochs=1, optimizer=SGD(model.parameters(), 0.1))
+
+    # One full-batch step by hand: L = sum((p - t)**4), so dL/dp = 4 (p - t)**3,
+    # then back through the two sigmoid layers (sigmoid' = s (1 - s)).
+    def forward(
+        W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        a1 = 1 / (1 + np.exp(-(X @ W1 + b1)))
+        p = 1 / (1 + np.exp(-(a1 @ W2 + b2)))[:, 0]
+        return a1, p
+
+    W1, b1, W2, b2 = (before[key] for key in ("W1", "b1", "W2", "b2"))
+    a1, p = forward(W1, b1, W2, b2)
+    delta2 = (4 * (p - y) ** 3 * p * (1 - p))[:, None]
+    delta1 = (delta2 @ W2.T) * a1 * (1 - a1)
+    expected = {
+        "W1": W1 - 0.1 * (X.T @ delta1),
+        "b1": b1 - 0.1 * delta1.sum(axis=0, keepdims=True),
+        "W2": W2 - 0.1 * (a1.T @ delta2),
+        "b2": b2 - 0.1 * delta2.sum(axis=0, keepdims=True),
+    }
+    after = model.state_dict()
+    for key, value in expected.items():
+        np.testing.assert_allclose(after[key], value, rtol=0, atol=1e-12, err_msg=key)
+    assert history.batch_loss[0] == pytest.approx(np.sum((p - y) ** 4), rel=1e-12)
+    _, p_after = forward(*(expected[key] for key in ("W1", "b1", "W2", "b2")))
+    assert history.loss[0] == pytest.approx(np.sum((p_after - y) ** 4), rel=1e-12)
 
 
 def test_zero_epochs_changes_nothing() -> None:
