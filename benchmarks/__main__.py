@@ -532,15 +532,16 @@ def build_report(
         runs = memory.get(engine)
         why = status(runs, skipped.get(engine))
         value = runs.median("bytes_per_node") if runs else None
-        rows.append([engine, why or f"{value:.0f} B"])
+        nodes = runs.median("nodes") if runs else None
+        rows.append([engine, f"{nodes or 0:,.0f}", why or f"{value:.0f} B"])
     lines += [
         "## (c) Memory per node",
         "",
-        f"The graph of (b) with {sizes.memory_nodes:,} nodes, built under `tracemalloc`: bytes",
-        "still allocated once it is built (nodes, their floats, operand tuples or sets, closures),",
-        "divided by the node count.",
+        f"The graph of (b), built from {sizes.memory_nodes:,} random nodes (plus the tree of",
+        "additions, counted too) under `tracemalloc`: bytes still allocated once it is built",
+        "(nodes, their floats, operand tuples or sets, closures), divided by the node count.",
         "",
-        *table(["engine", "bytes / node"], rows),
+        *table(["engine", "nodes", "bytes / node"], rows),
         "",
     ]
 
@@ -549,7 +550,10 @@ def build_report(
     for name, runs in chains.items():
         why = status(runs, None)
         if why:
-            rows.append([name, why, "-", "-", "-"])
+            rows.append([name, why, "-", "-", "-", "-"])
+            continue
+        if runs.error:  # built, then failed in backward (micrograd's recursion)
+            rows.append([name, fmt_time(runs.median("build")), runs.error, "-", "-", "-"])
             continue
         ok = all(r.get("grad_ok", False) for r in runs.results)
         rows.append(
@@ -558,6 +562,7 @@ def build_report(
                 fmt_time(runs.median("build")),
                 fmt_time(runs.median("backward")),
                 fmt_time(runs.median("total")),
+                fmt_range(runs.spread("total")),
                 "yes" if ok else "**no**",
             ]
         )
@@ -569,7 +574,17 @@ def build_report(
         "marked *collector paused* (`gc.disable()` around build and backward). micrograd sorts",
         "recursively and stops at Python's default recursion limit.",
         "",
-        *table(["engine, operations", "build", "backward", "total", "gradient right"], rows),
+        *table(
+            [
+                "engine, operations",
+                "build",
+                "backward",
+                "total",
+                "range of total",
+                "gradient right",
+            ],
+            rows,
+        ),
         "",
     ]
 

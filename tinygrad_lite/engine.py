@@ -21,6 +21,11 @@ Design (see the forces in the project notes):
   `_backward_loop`, so they cannot drift apart.
 * Floats follow IEEE-754 like NumPy: no Python arithmetic exception escapes an
   operation; overflow gives ``inf`` and invalid operations give ``nan``.
+* Speed (profiled; measured by ``python -m benchmarks``) comes from doing less
+  per node, never from obscure code: ``__slots__`` nodes built without
+  ``__init__``'s checks, operand floats collected directly, local derivatives
+  computed as numbers only when the gradient is pushed, a topological sort
+  that allocates nothing per node. Each trick has a comment saying what it buys.
 """
 
 from __future__ import annotations
@@ -28,7 +33,6 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
-import operator
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -447,7 +451,6 @@ def is_grad_enabled() -> bool:
 # Value
 # --------------------------------------------------------------------------
 
-_get_data = operator.attrgetter("data")
 _new_value = object.__new__  # a bound global: a node is made without a class attribute lookup
 
 
