@@ -1,8 +1,10 @@
 """Matplotlib figures for the seed notebook's experiments, saved as PNG.
 
 matplotlib is an optional dependency (the ``demos`` extra); it is imported
-only when a figure is drawn, with the non-interactive Agg backend so that
-scripts and tests never need a display.
+only when a figure is drawn. Figures are `matplotlib.figure.Figure` objects
+with their own Agg canvas, not pyplot figures: no display is needed, and the
+process's backend is never changed (a notebook's ``plt.show()`` keeps working
+after a figure is saved here).
 """
 
 from __future__ import annotations
@@ -23,24 +25,24 @@ Array = npt.NDArray[np.float64]
 DPI = 100  # the text uses 300; 100 keeps the committed PNGs small
 
 
-def _pyplot() -> Any:
+def _new_figure(**options: Any) -> Figure:
+    """A figure drawn by its own Agg canvas, unknown to pyplot (so nothing to close)."""
     try:
-        import matplotlib
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError as error:  # pragma: no cover - depends on the environment
         raise ImportError(
             "drawing the figures needs matplotlib: pip install 'tinygrad-lite[demos]'"
         ) from error
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    figure = Figure(**options)
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def _save(figure: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=DPI, bbox_inches="tight")
-    _pyplot().close(figure)
     return path
 
 
@@ -59,7 +61,8 @@ def draw_decision_boundary(ax: Any, X: Array, y: Array, grid: Grid, title: str) 
 
 def decision_boundary(X: Array, y: Array, grid: Grid, title: str, path: str | Path) -> Path:
     """`draw_decision_boundary` as its own figure with a colour bar, saved to ``path``."""
-    figure, ax = _pyplot().subplots(figsize=(8, 6))
+    figure = _new_figure(figsize=(8, 6))
+    ax = figure.subplots()
     filled = draw_decision_boundary(ax, X, y, grid, title)
     figure.colorbar(filled, ax=ax)
     return _save(figure, path)
@@ -79,8 +82,8 @@ def loss_curves(
 
     ``reference`` curves are drawn dashed and black on top, so a curve that
     coincides with its reference stays visible under it."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(8, 5))
+    figure = _new_figure(figsize=(8, 5))
+    ax = figure.subplots()
     for label, losses in curves.items():
         ax.plot(np.arange(1, len(losses) + 1), losses, label=label, linewidth=3, alpha=0.7)
     for label, losses in (reference or {}).items():
@@ -105,8 +108,8 @@ def training_history(
 ) -> Path:
     """Whole-set loss per epoch (lines) over every batch's own loss (grey dots,
     placed at the fraction of the epoch where that batch ran)."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(8, 5))
+    figure = _new_figure(figsize=(8, 5))
+    ax = figure.subplots()
     positions = np.arange(1, len(batch_losses) + 1) / updates_per_epoch
     ax.plot(
         positions,
@@ -131,11 +134,9 @@ def boundary_panels(
     X: Array, y: Array, grids: Mapping[str, Grid], title: str, path: str | Path
 ) -> Path:
     """Several decision boundaries side by side, one panel per named grid."""
-    plt = _pyplot()
     count = len(grids)
-    figure, axes = plt.subplots(
-        1, count, figsize=(4 * count, 4), squeeze=False, layout="constrained"
-    )
+    figure = _new_figure(figsize=(4 * count, 4), layout="constrained")
+    axes = figure.subplots(1, count, squeeze=False)
     for ax, (label, grid) in zip(axes[0], grids.items(), strict=True):
         draw_decision_boundary(ax, X, y, grid, label)
     figure.suptitle(title)
@@ -152,11 +153,9 @@ def curve_panels(
     markers: bool = False,
 ) -> Path:
     """Side-by-side panels of named curves, log-scale y, x counted from 1."""
-    plt = _pyplot()
     count = len(panels)
-    figure, axes = plt.subplots(
-        1, count, figsize=(6 * count, 4.5), squeeze=False, layout="constrained"
-    )
+    figure = _new_figure(figsize=(6 * count, 4.5), layout="constrained")
+    axes = figure.subplots(1, count, squeeze=False)
     for ax, (panel_title, curves) in zip(axes[0], panels.items(), strict=True):
         for label, values in curves.items():
             ax.plot(
