@@ -308,3 +308,21 @@ def test_local_derivatives_are_the_texts_and_all_right(report):
     # dz3/dw3 counts both uses of w3: a1 + a2, exactly as the text writes it.
     by_name = {local.name: local.autograd for local in report.local_derivatives}
     assert by_name["dz3_dw3"] == cells["a1"] + cells["a2"]
+
+
+def test_verdict_tolerance_is_a_few_rounding_errors(report):
+    """A row the text got right agrees; one wrong by far less than the finite difference
+    can resolve (1e-12 relative) is called wrong, and so is a row off by 1e-10."""
+    text = network.text_derivation(TEXT_VALUES)
+    right = [row.name for row in report.gradients if row.agrees]
+    assert right == ["dL_dy_pred", "dL_dw3", "dL_db3"]
+    for relative_error in (1e-10, 1e-12):
+        nudged = {name: text[name] * (1 + relative_error) for name in right}
+        rows = network.compare_gradients(report.nodes, {**text, **nudged}, TEXT_VALUES)
+        assert [row.agrees for row in rows if row.name in right] == [False] * 3, relative_error
+    # Four roundings away from autograd's number is still "agrees".
+    ulps = {name: report.nodes[network.GRADIENT_TARGETS[name]].grad for name in right}
+    for name, autograd in ulps.items():
+        ulps[name] = autograd + 4 * math.ulp(autograd)
+    rows = network.compare_gradients(report.nodes, {**text, **ulps}, TEXT_VALUES)
+    assert all(row.agrees for row in rows if row.name in right)
