@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from two_one_network import build
 from viz_svg import parse_svg
 
 from tinygrad_lite import Value, draw_backward
@@ -106,21 +107,8 @@ def _values(root: Value) -> list[Value]:
 
 
 def test_seed_network_chain_rule_matches_the_text(tmp_path: Path) -> None:
-    # The seed notebook's 2-1 network, built as its text writes it.
-    x, y = Value(0.5, label="x"), Value(0.8, label="y")
-    w1, w2 = Value(0.2, label="w1"), Value(-0.3, label="w2")
-    b1, b2 = Value(0.4, label="b1"), Value(-0.5, label="b2")
-    w3, b3 = Value(0.1, label="w3"), Value(0.2, label="b3")
-    z1 = w1 * x + b1
-    a1 = z1.sigmoid()
-    z2 = w2 * x + b2
-    a2 = z2.sigmoid()
-    z3 = w3 * a1 + w3 * a2 + b3
-    y_pred = z3.sigmoid()
-    loss = 0.5 * (y - y_pred) ** 2
-    for value, name in [(z1, "z1"), (a1, "a1"), (z2, "z2"), (a2, "a2"), (z3, "z3")]:
-        value.label = name
-    y_pred.label, loss.label = "y_pred", "L"
+    nodes = build()  # the seed notebook's 2-1 network, built as its text writes it
+    loss, w3 = nodes["L"], nodes["w3"]
     page = draw_backward(loss, tmp_path)
     texts = page_data(page)["TEXTS"]
 

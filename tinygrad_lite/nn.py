@@ -308,6 +308,16 @@ def _check_size(name: str, size: object) -> int:
     return int(size)
 
 
+def _named_in(group: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
+    """Each child's named parameters as ``<group>.<index>.<name>`` (e.g.
+    ``layers.0.neurons.3.w.1``), children in order: PyTorch's dotted names."""
+    return [
+        (f"{group}.{index}.{name}", parameter)
+        for index, child in enumerate(children)
+        for name, parameter in child.named_parameters()
+    ]
+
+
 def _input_values(inputs: Inputs, n_in: int, owner: str) -> list[Value]:
     """The inputs as Values (numbers become constant leaves), checked for length."""
     if isinstance(inputs, np.ndarray) and inputs.ndim != 1:
@@ -403,11 +413,7 @@ class Layer(Module):
         return [neuron.forward(inputs) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"neurons.{j}.{name}", parameter)
-            for j, neuron in enumerate(self.neurons)
-            for name, parameter in neuron.named_parameters()
-        ]
+        return _named_in("neurons", self.neurons)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         # W[i, j] is neuron j's weight i: row-major order walks i, then j.
@@ -472,11 +478,7 @@ class MLP(Module):
         return values
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return [
-            (f"layers.{k}.{name}", parameter)
-            for k, layer in enumerate(self.layers)
-            for name, parameter in layer.named_parameters()
-        ]
+        return _named_in("layers", self.layers)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         layout = {}
