@@ -122,26 +122,6 @@ def test_second_derivatives_match_differences_of_first_derivatives(
         )
 
 
-@settings(max_examples=2 * EXAMPLES)
-@given(mlps())
-def test_random_mlps_match_the_seeds_numpy_backprop(case: MLPCase) -> None:
-    loss, params = case.engine_loss()
-    loss.backward()
-    names, leaves = flatten(params)
-    numpy_loss, numpy_grads = case.numpy_backprop()
-    point = [leaf.data for leaf in leaves]
-    reference = to_numpy(loss, leaves)
-    assert abs(loss.data - numpy_loss) <= RTOL * float(reference.forward_scale(*point))
-    expected = flatten_arrays(numpy_grads)
-    scale = reference.gradient_scale(*point)
-    assert_grads_close(
-        loss, leaves, list(expected), rtol=RTOL, scale=list(scale), expected_name="seed backprop"
-    )
-    # backward() leaves the same numbers on .grad as grad() computes
-    assert [leaf.grad for leaf in leaves] == [g.data for g in grad(loss, leaves)]
-    assert names[0] == "W1[0,0]"
-
-
 def test_mlp_case_builds_the_seeds_2_16_1_sigmoid_network() -> None:
     rng = np.random.default_rng(0)
     params = {
@@ -190,9 +170,9 @@ def _state_dict_position(name: str) -> tuple[str, tuple[int, int]]:
     return f"b{layer}", (0, neuron)
 
 
-@settings(max_examples=EXAMPLES)
-@given(mlps())
-def test_nn_mlp_matches_the_seeds_numpy_backprop(case: MLPCase) -> None:
+def _nn_mlp_loss(case: MLPCase) -> tuple[Value, list[Value]]:
+    """The case as a `tinygrad_lite.nn.MLP` and the seed's loss; the parameters in the
+    kit's `flatten` order (state_dict order, row by row)."""
     model = MLP(case.sizes[0], list(case.sizes[1:]), list(case.activations))
     model.load_state_dict(case.state_dict())
     squared_errors = []
@@ -201,18 +181,37 @@ def test_nn_mlp_matches_the_seeds_numpy_backprop(case: MLPCase) -> None:
         squared_errors += [
             (float(t) - y) * (float(t) - y) for y, t in zip(outputs, target, strict=True)
         ]
-    loss = 0.5 * total(squared_errors)
-    loss.backward()
+    by_position = {_state_dict_position(name): p for name, p in model.named_parameters()}
+    ordered = [
+        by_position[key, index]
+        for key, array in case.params.items()
+        for index in np.ndindex(array.shape)
+    ]
+    return 0.5 * total(squared_errors), ordered
+
+
+@settings(max_examples=2 * EXAMPLES)
+@given(mlps())
+def test_random_mlps_match_the_seeds_numpy_backprop(case: MLPCase) -> None:
+    """Two graphs of the same network, the kit's (`MLPCase.engine_loss`, one linear node
+    per neuron) and `nn.MLP`'s: loss and every gradient equal the seed's NumPy backprop
+    to RTOL relative to the size of the numbers each is computed from."""
     numpy_loss, numpy_grads = case.numpy_backprop()
-    parameters = model.parameters()
-    reference = to_numpy(loss, parameters)
-    point = [p.data for p in parameters]
-    assert abs(loss.data - numpy_loss) <= RTOL * float(reference.forward_scale(*point))
-    scales = reference.gradient_scale(*point)
-    for (name, parameter), scale in zip(model.named_parameters(), scales, strict=True):
-        key, index = _state_dict_position(name)
-        expected = numpy_grads[key][index]
-        assert abs(parameter.grad - expected) <= RTOL * scale, (name, parameter.grad, expected)
+    expected = list(flatten_arrays(numpy_grads))
+    kit_loss, params = case.engine_loss()
+    names, kit_leaves = flatten(params)
+    assert names[0] == "W1[0,0]"
+    for loss, leaves in ((kit_loss, kit_leaves), _nn_mlp_loss(case)):
+        loss.backward()
+        point = [leaf.data for leaf in leaves]
+        reference = to_numpy(loss, leaves)
+        assert abs(loss.data - numpy_loss) <= RTOL * float(reference.forward_scale(*point))
+        scale = reference.gradient_scale(*point)
+        assert_grads_close(
+            loss, leaves, expected, rtol=RTOL, scale=list(scale), expected_name="seed backprop"
+        )
+        # backward() leaves the same numbers on .grad as grad() computes
+        assert [leaf.grad for leaf in leaves] == [g.data for g in grad(loss, leaves)]
 
 
 @settings(max_examples=2 * EXAMPLES)

@@ -11,9 +11,6 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tinygrad_lite import Value, topological_order
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
@@ -461,33 +458,6 @@ def test_load_bad_files_raise_clear_errors_and_change_nothing(
 # ---------------------------------------------------------------- proof against the seed's NumPy
 
 
-def _operand_scale(
-    X: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
-) -> dict[str, np.ndarray]:
-    """The magnitude of what each loss/gradient entry is computed from.
-
-    Two correct float64 implementations that round differently (BLAS vs a
-    left-to-right sum) agree to a small multiple of machine epsilon times the
-    sum of the absolute values of the operands involved, not times the result,
-    which can cancel to near 0. This runs the seed's formulas on those
-    magnitudes: |y| + |y_pred| for ``error`` and sigmoid(z) for
-    ``sigmoid'(z) = s * (1 - s)`` (computed from s, it is exact only to eps * s).
-    """
-    z1 = X @ weights["W1"] + weights["b1"]
-    a1 = sigmoid(z1)
-    y_pred = sigmoid(a1 @ weights["W2"] + weights["b2"])
-    error_scale = np.abs(y.reshape(-1, 1)) + y_pred
-    delta2 = error_scale * y_pred
-    delta1 = (delta2 @ np.abs(weights["W2"]).T) * a1
-    return {
-        "loss": np.array(0.5 * np.sum(error_scale**2)),
-        "W1": np.abs(X).T @ delta1,
-        "b1": np.sum(delta1, axis=0, keepdims=True),
-        "W2": a1.T @ delta2,
-        "b2": np.sum(delta2, axis=0, keepdims=True),
-    }
-
-
 def _scalar_loss_and_grads(
     X: np.ndarray, y: np.ndarray, weights: dict[str, np.ndarray]
 ) -> tuple[float, dict[str, np.ndarray]]:
@@ -503,40 +473,11 @@ def _scalar_loss_and_grads(
     return loss.data, twin.state_dict()
 
 
-@settings(max_examples=80, deadline=None)
-@given(
-    data=st.data(),
-    n_in=st.integers(1, 3),
-    hidden=st.integers(1, 16),
-    n=st.integers(1, 8),
-)
-def test_scalar_mlp_matches_seed_numpy_backprop(
-    data: st.DataObject, n_in: int, hidden: int, n: int
-) -> None:
-    """Loss and every gradient of the scalar 2-layer sigmoid MLP equal the seed's
-    delta1/delta2 backprop to 1e-12 relative to the operands' magnitude."""
-    floats = st.floats(-3.0, 3.0, allow_nan=False)
-    X = data.draw(hnp.arrays(np.float64, (n, n_in), elements=floats))
-    y = data.draw(hnp.arrays(np.float64, (n,), elements=st.floats(0.0, 1.0)))
-    weights = {
-        "W1": data.draw(hnp.arrays(np.float64, (n_in, hidden), elements=floats)),
-        "b1": data.draw(hnp.arrays(np.float64, (1, hidden), elements=floats)),
-        "W2": data.draw(hnp.arrays(np.float64, (hidden, 1), elements=floats)),
-        "b2": data.draw(hnp.arrays(np.float64, (1, 1), elements=floats)),
-    }
-    reference = seed_backprop(X, y, weights)
-    scale = _operand_scale(X, y, weights)
-    loss, grads = _scalar_loss_and_grads(X, y, weights)
-    assert abs(loss - reference.loss) <= 1e-12 * float(scale["loss"])
-    for key, expected in reference.gradients().items():
-        assert grads[key].shape == expected.shape
-        error = np.abs(grads[key] - expected)
-        assert np.all(error <= 1e-12 * scale[key]), (key, grads[key], expected)
-
-
 def test_seed_experiment_gradients_match_elementwise_relative() -> None:
     """On the seed's own data and initial weights nothing cancels badly: plain
-    elementwise relative agreement to 1e-12."""
+    elementwise relative agreement to 1e-12. (Random networks of every activation
+    and depth are checked against the same backprop, with derived bounds, in
+    test_autograd_properties.py.)"""
     X, y = two_clusters()
     weights = seed_initial_weights()
     reference = seed_backprop(X, y, weights)
