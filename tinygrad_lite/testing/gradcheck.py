@@ -116,11 +116,34 @@ def _call(f: Callable[..., Value], leaves: Sequence[Value]) -> Value:
     return out
 
 
+def _gradient(out: Value, leaves: Sequence[Value], *, create_graph: bool = False) -> list[Value]:
+    """d out / d leaf for every leaf, also when ``out`` is a leaf or a constant itself
+    (no graph to walk: 1 for the leaf it is, 0 for the others)."""
+    if out.is_leaf:
+        return [Value(1.0 if leaf is out else 0.0) for leaf in leaves]
+    return engine.grad(out, list(leaves), create_graph=create_graph)
+
+
 def _first_derivatives(f: Callable[..., Value], leaves: Sequence[Value]) -> list[float]:
-    out = _call(f, leaves)
-    if out.is_leaf:  # f returned an input or a constant: no graph to walk
-        return [1.0 if leaf is out else 0.0 for leaf in leaves]
-    return [g.data for g in engine.grad(out, list(leaves))]
+    return [g.data for g in _gradient(_call(f, leaves), leaves)]
+
+
+def _compared(
+    name: str,
+    analytic: float,
+    up: float,
+    down: float,
+    leaf: Value,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> DerivativeCheck:
+    """``analytic`` against the central difference ``(up - down) / step``, where ``up`` and
+    ``down`` were computed at ``leaf.data +- eps`` and ``step`` is the step actually taken
+    after rounding ``leaf.data +- eps``; tolerance ``atol + rtol * |numeric|``."""
+    step = (leaf.data + eps) - (leaf.data - eps)
+    numeric = (up - down) / step
+    return DerivativeCheck(name, analytic, numeric, atol + rtol * abs(numeric))
 
 
 def _check_inputs(inputs: Sequence[float | Value], eps: float, atol: float, rtol: float) -> None:
@@ -136,6 +159,16 @@ def _check_inputs(inputs: Sequence[float | Value], eps: float, atol: float, rtol
         raise ValueError(f"eps must be a positive finite step, got {eps!r}")
     if atol < 0 or rtol < 0:
         raise ValueError(f"atol and rtol must be >= 0, got atol={atol!r}, rtol={rtol!r}")
+
+
+def _setup(
+    f: Callable[..., Value], inputs: Sequence[float | Value], eps: float, atol: float, rtol: float
+) -> tuple[list[Value], Value]:
+    """What both checks start with: check the arguments, make one leaf per input at the
+    point (labelled), and evaluate ``f`` there."""
+    _check_inputs(inputs, eps, atol, rtol)
+    leaves = _leaves(inputs)
+    return leaves, _call(f, leaves)
 
 
 def gradcheck(
@@ -158,18 +191,13 @@ def gradcheck(
     is false. Inputs are named by their label when they are labelled Values,
     else ``x0, x1, ...``.
     """
-    _check_inputs(inputs, eps, atol, rtol)
-    leaves = _leaves(inputs)
-    out = _call(f, leaves)
-    analytic = _first_derivatives(f, leaves)
+    leaves, out = _setup(f, inputs, eps, atol, rtol)
+    analytic = [g.data for g in _gradient(out, leaves)]
     rows = []
     for i, leaf in enumerate(leaves):
-        up = _call(f, _leaves(inputs, i, eps))
-        down = _call(f, _leaves(inputs, i, -eps))
-        step = (leaf.data + eps) - (leaf.data - eps)
-        numeric = (up.data - down.data) / step
-        tolerance = atol + rtol * abs(numeric)
-        rows.append(DerivativeCheck(f"d f/d {leaf.label}", analytic[i], numeric, tolerance))
+        up = _call(f, _leaves(inputs, i, eps)).data
+        down = _call(f, _leaves(inputs, i, -eps)).data
+        rows.append(_compared(f"d f/d {leaf.label}", analytic[i], up, down, leaf, eps, atol, rtol))
     return _verdict(rows, "gradcheck", out, leaves, eps, atol, rtol, raise_exception)
 
 
@@ -189,27 +217,18 @@ def gradgradcheck(
     the autograd first derivative ``d f / d xi`` in the direction of xj.
     Passing rule, report and tolerances as in `gradcheck`.
     """
-    _check_inputs(inputs, eps, atol, rtol)
-    leaves = _leaves(inputs)
-    out = _call(f, leaves)
-    if out.is_leaf:
-        first: list[Value] = [Value(1.0 if leaf is out else 0.0) for leaf in leaves]
-    else:
-        first = engine.grad(out, leaves, create_graph=True)
+    leaves, out = _setup(f, inputs, eps, atol, rtol)
+    first = _gradient(out, leaves, create_graph=True)
     rows = []
     # the whole gradient at x + eps e_j and x - eps e_j: column j of the numeric Hessian
     shifted_up = [_first_derivatives(f, _leaves(inputs, j, eps)) for j in range(len(leaves))]
     shifted_down = [_first_derivatives(f, _leaves(inputs, j, -eps)) for j in range(len(leaves))]
     for i, derivative in enumerate(first):
-        if derivative.is_leaf:  # constant first derivative: no graph behind it
-            second = [1.0 if leaf is derivative else 0.0 for leaf in leaves]
-        else:
-            second = [g.data for g in engine.grad(derivative, leaves)]
+        second = [g.data for g in _gradient(derivative, leaves)]
         for j, leaf in enumerate(leaves):
-            step = (leaf.data + eps) - (leaf.data - eps)
-            numeric = (shifted_up[j][i] - shifted_down[j][i]) / step
             name = f"d2 f/d {leaves[i].label} d {leaf.label}"
-            rows.append(DerivativeCheck(name, second[j], numeric, atol + rtol * abs(numeric)))
+            up, down = shifted_up[j][i], shifted_down[j][i]
+            rows.append(_compared(name, second[j], up, down, leaf, eps, atol, rtol))
     return _verdict(rows, "gradgradcheck", out, leaves, eps, atol, rtol, raise_exception)
 
 
