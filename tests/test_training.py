@@ -14,53 +14,19 @@ from tinygrad_lite.losses import bce_with_logits, mean_squared_error, squared_er
 from tinygrad_lite.nn import MLP
 from tinygrad_lite.optim import SGD, Adam
 from tinygrad_lite.reference import seed_train
+from tinygrad_lite.seed import text_cells
 from tinygrad_lite.training import History, accuracy_score, fit
 
 
 def _seed_loop_verbatim(epochs: int) -> dict[str, np.ndarray]:
-    """The seed notebook's sigmoid experiment, as written there (global RNG and all)."""
-    state = np.random.get_state()
-    try:
-        np.random.seed(0)
-        X_inner = np.random.randn(100, 2) * 0.5
-        X_outer = np.random.randn(100, 2) * 1.5 + np.array([0, 3])
-        X = np.concatenate((X_inner, X_outer))
-        y = np.concatenate((np.zeros(100), np.ones(100)))
-        input_dim, hidden_dim, output_dim, lr = 2, 16, 1, 0.01
-
-        def sigmoid(x: np.ndarray) -> np.ndarray:
-            result: np.ndarray = 1 / (1 + np.exp(-x))
-            return result
-
-        def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
-            return sigmoid(x) * (1 - sigmoid(x))
-
-        W1 = np.random.randn(input_dim, hidden_dim)
-        b1 = np.zeros((1, hidden_dim))
-        W2 = np.random.randn(hidden_dim, output_dim)
-        b2 = np.zeros((1, output_dim))
-        for _ in range(epochs):
-            z1 = np.dot(X, W1) + b1
-            a1 = sigmoid(z1)
-            z2 = np.dot(a1, W2) + b2
-            y_pred = sigmoid(z2)
-            error = y.reshape(-1, 1) - y_pred
-            delta2 = error * sigmoid_derivative(z2)
-            dW2 = np.dot(a1.T, delta2)
-            db2 = np.sum(delta2, axis=0, keepdims=True)
-            delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
-            dW1 = np.dot(X.T, delta1)
-            db1 = np.sum(delta1, axis=0, keepdims=True)
-            W1 += lr * dW1
-            b1 += lr * db1
-            W2 += lr * dW2
-            b2 += lr * db2
-    finally:
-        np.random.set_state(state)
-    return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    """The seed notebook's sigmoid experiment as the text writes it (`text_cells`), on its
+    data and initial weights (tests/test_datasets.py holds those to its global-RNG draws)."""
+    X, y = two_clusters()
+    return text_cells.train_sigmoid(X, y, seed_initial_weights(), lr=0.01, epochs=epochs).weights
 
 
 def test_reference_module_is_the_seed_loop_bit_for_bit() -> None:
+    """seed_train (the kit's backprop with the notebook's signs) is the text's loop."""
     X, y = two_clusters()
     ours = seed_train(X, y, seed_initial_weights(), lr=0.01, epochs=3)
     verbatim = _seed_loop_verbatim(3)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
+from tinygrad_lite.datasets import two_clusters
 from tinygrad_lite.engine import Value, linear, total
 from tinygrad_lite.nn import MLP
 
@@ -41,18 +40,6 @@ def neuron() -> Value:
     return out
 
 
-def seed_data() -> tuple[np.ndarray, np.ndarray]:
-    """The seed notebook's 200 points (100 inner, 100 outer) and 0/1 labels, drawn
-    from the same random stream as its ``np.random.seed(0)`` without touching
-    NumPy's global state."""
-    stream = np.random.RandomState(0)
-    inner = stream.randn(100, 2) * 0.5
-    outer = stream.randn(100, 2) * 1.5 + np.array([0, 3])
-    points = np.concatenate((inner, outer))
-    labels = np.concatenate((np.zeros(100), np.ones(100)))
-    return points, labels
-
-
 def mlp_loss(n_points: int = 200, hidden: int = 16, seed: int = 0) -> Value:
     """The seed's 2-16-1 sigmoid network and its loss over all 200 points, as one graph:
     ``L = sum over points of 0.5 * (y - y_pred)**2``.
@@ -60,7 +47,7 @@ def mlp_loss(n_points: int = 200, hidden: int = 16, seed: int = 0) -> Value:
     The network is a `tinygrad_lite.nn.MLP` (its parameters are labelled
     ``layers.0.neurons.3.w.1``, ``layers.0.neurons.3.b``, ...), initialised from
     ``seed``."""
-    points, labels = seed_data()
+    points, labels = two_clusters()
     model = MLP(2, [hidden, 1], activations="sigmoid", seed=seed)
     terms = []
     for point, label in zip(points[:n_points], labels[:n_points], strict=True):

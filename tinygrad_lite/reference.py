@@ -21,18 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+# The formulas live once, in the property-test kit; the notebook's sigmoid and its
+# derivative are the kit's (same expressions), re-exported here.
+from tinygrad_lite.testing.reference import mlp_backprop_steps, sigmoid, sigmoid_derivative
+
 Array = npt.NDArray[np.float64]
 
-
-def sigmoid(x: Array) -> Array:
-    """``1 / (1 + exp(-x))``, the notebook's formula."""
-    result: Array = 1 / (1 + np.exp(-x))
-    return result
-
-
-def sigmoid_derivative(x: Array) -> Array:
-    """``sigmoid(x) * (1 - sigmoid(x))``, the notebook's formula."""
-    return sigmoid(x) * (1 - sigmoid(x))
+__all__ = ["SeedBackprop", "seed_backprop", "seed_train", "sigmoid", "sigmoid_derivative"]
 
 
 @dataclass(frozen=True)
@@ -57,21 +52,25 @@ class SeedBackprop:
 
 
 def seed_backprop(X: Array, y: Array, weights: dict[str, Array]) -> SeedBackprop:
-    """The notebook's forward pass, error and ``delta1``/``delta2`` backward pass."""
-    W1, b1, W2, b2 = weights["W1"], weights["b1"], weights["W2"], weights["b2"]
-    z1 = np.dot(X, W1) + b1
-    a1 = sigmoid(z1)
-    z2 = np.dot(a1, W2) + b2
-    y_pred = sigmoid(z2)
-    error = y.reshape(len(X), -1) - y_pred
-    delta2 = error * sigmoid_derivative(z2)
-    dW2 = np.dot(a1.T, delta2)
-    db2 = np.sum(delta2, axis=0, keepdims=True)
-    delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
-    dW1 = np.dot(X.T, delta1)
-    db1 = np.sum(delta1, axis=0, keepdims=True)
-    loss = float(0.5 * np.sum(error**2))
-    return SeedBackprop(loss, y_pred, delta1, delta2, dW1, db1, dW2, db2)
+    """The notebook's forward pass, error and ``delta1``/``delta2`` backward pass.
+
+    Computed by the kit's `mlp_backprop_steps` on two sigmoid layers, which works
+    with dL/dz; the notebook's ``delta = error * sigmoid'(z)`` is ``-dL/dz`` and its
+    ``dW`` is ``-dL/dW``. Negation is exact, so every number is the notebook's bit
+    for bit."""
+    steps = mlp_backprop_steps(weights, X, y.reshape(len(X), -1), ("sigmoid", "sigmoid"))
+    delta1, delta2 = (-delta for delta in steps.deltas)
+    grads = steps.grads
+    return SeedBackprop(
+        loss=steps.loss,
+        y_pred=steps.outputs[-1],
+        delta1=delta1,
+        delta2=delta2,
+        dW1=-grads["W1"],
+        db1=-grads["b1"],
+        dW2=-grads["W2"],
+        db2=-grads["b2"],
+    )
 
 
 def seed_train(

@@ -27,6 +27,7 @@ import numpy as np
 
 from tinygrad_lite import viz
 from tinygrad_lite.engine import Value, grad, no_grad
+from tinygrad_lite.seed import text_cells
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
     {"x": 0.5, "y": 0.8, "w1": 0.2, "w2": -0.3, "b1": 0.4, "b2": -0.5, "w3": 0.1, "b3": 0.2}
@@ -89,13 +90,13 @@ third witness and never decides the verdict."""
 
 
 def sigmoid_np(x: float) -> float:
-    """The text's ``sigmoid``: 1 / (1 + np.exp(-x))."""
-    return float(1 / (1 + np.exp(-x)))
+    """The text's ``sigmoid`` cell (`text_cells.sigmoid`, NumPy) on one number."""
+    return float(text_cells.sigmoid(np.float64(x)))
 
 
 def sigmoid_derivative_np(x: float) -> float:
-    """The text's ``sigmoid_derivative``: sigmoid(x) * (1 - sigmoid(x))."""
-    return sigmoid_np(x) * (1 - sigmoid_np(x))
+    """The text's ``sigmoid_derivative`` cell (`text_cells.sigmoid_derivative`) on one number."""
+    return float(text_cells.sigmoid_derivative(np.float64(x)))
 
 
 def _check_values(values: Mapping[str, float]) -> None:

@@ -267,13 +267,31 @@ ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]
 """Activation name -> (function, derivative), both of the pre-activation z."""
 
 
-def mlp_backprop(
+@dataclass(frozen=True)
+class MLPBackprop:
+    """Everything one pass of the seed's backprop computes (see `mlp_backprop_steps`).
+
+    Attributes:
+        loss: ``0.5 * sum((targets - a_L)**2)``.
+        outputs: ``[a_0, a_1, ..., a_L]``: the inputs, then each layer's activation.
+        deltas: ``[delta_1, ..., delta_L]``, ``delta_l = dL/dz_l`` of shape (batch, width_l).
+        grads: dL/d(parameter) in the state_dict layout.
+    """
+
+    loss: float
+    outputs: list[Array]
+    deltas: list[Array]
+    grads: dict[str, Array]
+
+
+def mlp_backprop_steps(
     params: dict[str, Array],
     inputs: Array,
     targets: Array,
     activations: Sequence[str],
-) -> tuple[float, dict[str, Array]]:
-    """Loss and gradients of a fully connected network, by the seed notebook's backprop.
+) -> MLPBackprop:
+    """Loss, gradients and every intermediate of a fully connected network, by the seed
+    notebook's backprop.
 
     Layer l computes ``z_l = a_{l-1} @ W_l + b_l`` and ``a_l = act_l(z_l)`` with
     ``a_0 = inputs`` (shape (batch, n_in)); params use the state_dict layout
@@ -283,7 +301,7 @@ def mlp_backprop(
     ``dW_l = a_{l-1}.T @ delta_l``, ``db_l = sum(delta_l, axis=0)``,
     ``delta_{l-1} = (delta_l @ W_l.T) * act_{l-1}'(z_{l-1})``.
     (The seed's ``error = y - y_pred`` with ``W += lr * dW`` is the same step with
-    the sign moved; here the gradients are of L itself.)
+    the sign moved; here the deltas and gradients are of L itself.)
     """
     n_layers = len(activations)
     with numpy_errors_ignored():
@@ -297,11 +315,24 @@ def mlp_backprop(
         loss = float(0.5 * np.sum(error * error))
         grads: dict[str, Array] = {}
         _, derivative = ACTIVATIONS[activations[-1]]
-        delta = -error * derivative(z[-1])
+        deltas = [-error * derivative(z[-1])]
         for layer in range(n_layers, 0, -1):
+            delta = deltas[0]
             grads[f"W{layer}"] = a[layer - 1].T @ delta
             grads[f"b{layer}"] = np.sum(delta, axis=0, keepdims=True)
             if layer > 1:
                 _, derivative = ACTIVATIONS[activations[layer - 2]]
-                delta = (delta @ params[f"W{layer}"].T) * derivative(z[layer - 2])
-    return loss, {name: grads[name] for name in params if name in grads}
+                deltas.insert(0, (delta @ params[f"W{layer}"].T) * derivative(z[layer - 2]))
+    ordered = {name: grads[name] for name in params if name in grads}
+    return MLPBackprop(loss, a, deltas, ordered)
+
+
+def mlp_backprop(
+    params: dict[str, Array],
+    inputs: Array,
+    targets: Array,
+    activations: Sequence[str],
+) -> tuple[float, dict[str, Array]]:
+    """Loss and gradients of `mlp_backprop_steps`: ``(L, {"W1": dL/dW1, "b1": ..., ...})``."""
+    steps = mlp_backprop_steps(params, inputs, targets, activations)
+    return steps.loss, steps.grads
