@@ -98,6 +98,37 @@ def train_no_activation(
     return TextRun({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, losses)
 
 
+def sigmoid_epoch(
+    X: Array, y: Array, W1: Array, b1: Array, W2: Array, b2: Array, lr: float
+) -> Array:
+    """One epoch of the text's "applying an activation function" cell: the loop body as
+    the text writes it. Updates W1, b1, W2, b2 in place; returns this epoch's ``error``
+    (computed before the update)."""
+    # Forward pass
+    z1 = np.dot(X, W1) + b1
+    a1 = sigmoid(z1)
+    z2 = np.dot(a1, W2) + b2
+    y_pred = sigmoid(z2)
+
+    # Compute the error
+    error = y.reshape(-1, 1) - y_pred
+
+    # Backward pass
+    delta2 = error * sigmoid_derivative(z2)
+    dW2 = np.dot(a1.T, delta2)
+    db2 = np.sum(delta2, axis=0, keepdims=True)
+    delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
+    dW1 = np.dot(X.T, delta1)
+    db1 = np.sum(delta1, axis=0, keepdims=True)
+
+    # Update the weights and biases
+    W1 += lr * dW1
+    b1 += lr * db1
+    W2 += lr * dW2
+    b2 += lr * db2
+    return error
+
+
 def train_sigmoid(
     X: Array,
     y: Array,
@@ -105,33 +136,13 @@ def train_sigmoid(
     lr: float = SIGMOID_LR,
     epochs: int = SIGMOID_EPOCHS,
 ) -> TextRun:
-    """The text's "applying an activation function" training cell."""
+    """The text's "applying an activation function" training cell (`sigmoid_epoch`
+    ``epochs`` times)."""
     W1, b1, W2, b2 = _copy(weights)
     losses = []
     for _ in range(epochs):
-        # Forward pass
-        z1 = np.dot(X, W1) + b1
-        a1 = sigmoid(z1)
-        z2 = np.dot(a1, W2) + b2
-        y_pred = sigmoid(z2)
-
-        # Compute the error
-        error = y.reshape(-1, 1) - y_pred
+        error = sigmoid_epoch(X, y, W1, b1, W2, b2, lr)
         losses.append(float(0.5 * np.sum(error**2)))
-
-        # Backward pass
-        delta2 = error * sigmoid_derivative(z2)
-        dW2 = np.dot(a1.T, delta2)
-        db2 = np.sum(delta2, axis=0, keepdims=True)
-        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
-        dW1 = np.dot(X.T, delta1)
-        db1 = np.sum(delta1, axis=0, keepdims=True)
-
-        # Update the weights and biases
-        W1 += lr * dW1
-        b1 += lr * db1
-        W2 += lr * dW2
-        b2 += lr * db2
     return TextRun({"W1": W1, "b1": b1, "W2": W2, "b2": b2}, losses)
 
 
