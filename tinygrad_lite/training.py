@@ -120,6 +120,12 @@ class TracedSteps:
         self.targets = y
         self.traced = self._trace_all()
         self.mean = self._is_mean_loss()
+        # Full-batch training: the evaluation after an epoch's update is exactly the next
+        # epoch's forward (same parameters, same rows), so it is done once (one forward
+        # per epoch instead of two).
+        self._whole_set = list(range(len(self.examples)))
+        self._last_evaluation: npt.NDArray[np.float64] = np.zeros((0, 0))
+        self._evaluated_at_step: int | None = None
 
     def _example(self, values: list[Value]) -> list[Value]:
         outputs = _outputs(self.model, values[: self.n_in])
@@ -161,7 +167,11 @@ class TracedSteps:
     def step(self, batch: list[int]) -> float:
         """One update on the examples ``batch``; returns the batch loss before it."""
         self.optimizer.zero_grad()
-        outputs = self.traced.forward(self.examples[batch])
+        if self._whole_set_forward_is_current(batch):
+            outputs = self._last_evaluation  # the same parameters and rows: reuse that forward
+        else:
+            outputs = self.traced.forward(self.examples[batch])
+        self._evaluated_at_step = None
         example_losses = outputs[:, 0]
         weights = np.zeros_like(outputs)
         weights[:, 0] = 1.0 / len(batch) if self.mean else 1.0  # d(batch loss)/d(example loss)
@@ -169,9 +179,14 @@ class TracedSteps:
         self.optimizer.step()
         return self._batch_loss(example_losses)
 
+    def _whole_set_forward_is_current(self, batch: list[int]) -> bool:
+        return self._evaluated_at_step == self.optimizer.steps and batch == self._whole_set
+
     def evaluate(self, threshold: float | None) -> tuple[float, float | None]:
         """``(loss, accuracy)`` over the whole training set, like `evaluate`."""
         outputs = self.traced.forward(self.examples)
+        self._last_evaluation = outputs
+        self._evaluated_at_step = self.optimizer.steps
         value = self._batch_loss(outputs[:, 0])
         if threshold is None:
             return value, None
