@@ -36,6 +36,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union, cast
 
@@ -63,7 +64,10 @@ def ieee_div(a: float, b: float) -> float:
 
 def ieee_pow(a: float, b: float) -> float:
     """``a ** b`` as NumPy computes it: overflow gives inf, a negative base with a
-    non-integer exponent gives nan, ``0 ** -1`` gives inf."""
+    non-integer exponent gives nan, ``0 ** -1`` gives inf, and ``a ** 0.5`` is
+    ``sqrt(a)``, so ``(-inf) ** 0.5`` is nan (C's ``pow`` would give inf)."""
+    if b == 0.5:  # NumPy and PyTorch take a square root for this exponent
+        return math.sqrt(a) if a >= 0.0 else math.nan  # nan < 0 is False: nan stays nan
     try:
         result: float | complex = a**b
     except (ZeroDivisionError, OverflowError):
@@ -208,7 +212,9 @@ DIV = Div()
 
 class Pow(Op):
     """out = a ** b (both operands are Values);
-    d/da = b * a**(b - 1),  d/db = out * log(a)   (taken as 0 where a == 0 and b >= 0,
+    d/da = b * a**(b - 1)   (taken as 0 where b == 0 and a is 0 or nan: ``a ** 0`` is 1
+    for every a, but the formula gives ``0 * inf`` or ``0 * nan``; PyTorch also gives 0),
+    d/db = out * log(a)   (taken as 0 where a == 0 and b >= 0,
     where ``a ** b`` does not depend on b from the right, as PyTorch does)."""
 
     name = "**"
@@ -218,8 +224,14 @@ class Pow(Op):
 
     def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
         a, b = xs
-        d_base = b * _pow(a, b - 1.0)
-        if _data(a) == 0.0 and _data(b) >= 0.0:
+        a_data = _data(a)
+        if _data(b) == 0.0 and (a_data == 0.0 or a_data != a_data):
+            # Only there: elsewhere the formula gives the 0 itself, and with
+            # create_graph its graph keeps d/db (d/da) = a**(b - 1), which is not 0.
+            d_base: Num = 0.0
+        else:
+            d_base = b * _pow(a, b - 1.0)
+        if a_data == 0.0 and _data(b) >= 0.0:
             d_exponent: Num = 0.0
         else:
             d_exponent = out * _log(a)
@@ -230,11 +242,17 @@ POW = Pow()
 
 
 class PowConst(Op):
-    """out = a ** n for a fixed number n;  d/da = n * a**(n - 1)
+    """out = a ** n for a fixed number n;  d/da = n * a**(n - 1),
+    written out as 0 for n == 0 and 1 for n == 1 (the formula would give
+    ``0 * 0**-1 = 0 * inf = nan`` at a == 0, as PyTorch avoids too).
 
-    The exponent is a number, not an operand, so it gets no gradient; each
-    exponent has one shared instance (see `PowConst.of`)."""
+    The exponent is a number, not an operand, so it gets no gradient."""
 
+    # One shared instance per exponent that graphs repeat: whole and half numbers
+    # (x**2, x**-1, x**0.5) up to CACHED_EXPONENT_LIMIT. Any other exponent gets its
+    # own instance, so the cache stays bounded (at most 257 entries) however many
+    # different exponents a program uses.
+    CACHED_EXPONENT_LIMIT: ClassVar[float] = 64.0
     _cache: ClassVar[dict[float, PowConst]] = {}
 
     def __init__(self, exponent: float) -> None:
@@ -243,10 +261,14 @@ class PowConst(Op):
 
     @classmethod
     def of(cls, exponent: float) -> PowConst:
-        """The shared instance for ``exponent`` (avoids one object per node)."""
+        """The op for ``exponent``: shared for whole and half numbers up to
+        ``CACHED_EXPONENT_LIMIT`` in size (avoids one object per node), new otherwise."""
         op = cls._cache.get(exponent)
-        if op is None or exponent != exponent:
-            op = cls._cache[exponent] = cls(exponent)
+        if op is None:
+            op = cls(exponent)
+            twice = 2.0 * float(exponent)
+            if twice.is_integer() and abs(exponent) <= cls.CACHED_EXPONENT_LIMIT:
+                cls._cache[exponent] = op  # never nan or inf: is_integer() is False for them
         return op
 
     def forward(self, xs: Sequence[float]) -> float:
@@ -254,6 +276,10 @@ class PowConst(Op):
 
     def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
         n = self.exponent
+        if n == 0.0:
+            return (0.0,)
+        if n == 1.0:
+            return (1.0,)
         return (n * _pow(xs[0], n - 1.0),)
 
 
@@ -410,14 +436,19 @@ NO_GRAD_RESULT = NoGradResult()
 
 
 # --------------------------------------------------------------------------
-# Global switches: graph recording and debugging hooks.
+# Switches: graph recording (per thread) and debugging hooks (per process).
 # --------------------------------------------------------------------------
+
+# False inside no_grad(). A context variable, so each thread (and asyncio task) has
+# its own switch, as in PyTorch; reading it costs no more than a class attribute.
+_RECORDING: ContextVar[bool] = ContextVar("tinygrad_lite_recording", default=True)
+_is_recording = _RECORDING.get  # bound once: one call, no attribute lookup, per node
+_set_recording = _RECORDING.set
 
 
 class _Mode:
-    """Module-wide switches read by every operation."""
+    """Process-wide switches (graph recording is `_RECORDING`, per thread)."""
 
-    recording: bool = True  # False inside no_grad()
     # Backward passes started and not finished: paused backward_steps() generators or a
     # debugger stop inside backward(). Nonzero makes a new pass check that it shares no
     # node with them (they would mix their gradients in flight).
@@ -432,18 +463,21 @@ def no_grad() -> Iterator[None]:
     """Inside this block operations compute values but record no graph.
 
     Optimizer updates use it so that ``w - lr * w.grad`` does not become part of
-    the next graph. Values made inside are leaves (``op == ""``)."""
-    previous = _Mode.recording
-    _Mode.recording = False
+    the next graph. Values made inside are leaves (``op == ""``). The switch
+    belongs to the current thread (and asyncio task), as in PyTorch: other
+    threads keep recording. ``grad()`` and ``explain()`` work inside it (they
+    only read the graph); ``backward()`` refuses."""
+    previous = _is_recording()
+    _set_recording(False)
     try:
         yield
     finally:
-        _Mode.recording = previous
+        _set_recording(previous)
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside `no_grad()`."""
-    return _Mode.recording
+    """True unless inside `no_grad()` (in this thread)."""
+    return _is_recording()
 
 
 # --------------------------------------------------------------------------
@@ -454,11 +488,17 @@ _new_value = object.__new__  # a bound global: a node is made without a class at
 
 
 def _to_float(data: object) -> float:
-    """Convert the accepted kinds of number to float, or raise TypeError naming the type."""
+    """Convert the accepted kinds of number to float, or raise TypeError naming the type
+    (ValueError for a number beyond the largest float, such as ``10**400``).
+
+    bool and ``np.bool_`` are accepted as 1.0 and 0.0, as ``np.float64(True)`` does."""
     if isinstance(data, float):
         return float(data)  # also turns np.float64 (a float subclass) into a plain float
-    if isinstance(data, numbers.Real):
-        return float(data)
+    if isinstance(data, (numbers.Real, np.bool_)):
+        try:
+            return float(data)
+        except OverflowError:
+            raise _too_large_error(data) from None
     if isinstance(data, np.ndarray) and data.size == 1 and data.dtype.kind in "biuf":
         return float(data.reshape(()))
     if isinstance(data, np.ndarray):
@@ -472,38 +512,60 @@ def _to_float(data: object) -> float:
     )
 
 
+def _check_label(label: object) -> None:
+    if not isinstance(label, str):
+        raise TypeError(f"label must be a str, got {type(label).__qualname__}: {label!r:.40}")
+
+
+def _too_large_error(number: object) -> ValueError:
+    """The error for a number no float can hold (Python, NumPy and PyTorch refuse it too)."""
+    if isinstance(number, numbers.Integral):  # str() of a huge int is slow, and refused
+        size = f"an int of about {math.floor(math.log10(abs(int(number)))) + 1} digits"
+    else:
+        size = f"{type(number).__qualname__} {number!r:.40}"
+    return ValueError(
+        f"Value needs a number a float can hold (at most about {sys.float_info.max:.3g}), "
+        f"got {size}; write math.inf if infinity is meant"
+    )
+
+
 class Value:
     """A scalar that remembers how it was computed.
+
+    ``Value(data, label)`` takes any real number: float, int, NumPy scalar or
+    one-element array, and bool or ``np.bool_`` as 1.0 / 0.0 (as ``np.float64``
+    does); arithmetic with a Value accepts the same. An int too large for a float
+    (``10**400``) raises ValueError, as Python's ``float()`` refuses it.
 
     Attributes:
         data: the number, always a Python float.
         grad: d(output)/d(self), summed over every ``backward()`` so far; 0.0 until
             a backward pass reaches it. Kept on every node, intermediates included.
-        label: a name for drawings and messages ("" if none).
+        label: a name for drawings and messages ("" if none); always a str,
+            checked when set.
         op: the name of the operation that produced it ("" for a leaf).
         operands: the Values it was computed from, in order.
     """
 
     # __slots__ and no closures: about 5x less memory than a dict per node, and
     # no reference cycles, so the cyclic garbage collector has nothing to chase.
-    __slots__ = ("_op", "_operands", "_pending", "data", "grad", "label")
+    __slots__ = ("_label", "_op", "_operands", "_pending", "data", "grad")
 
     # NumPy defers to our reflected operators (np.float64(2) * v gives a Value).
     __array_ufunc__ = None
 
     data: float
     grad: float
-    label: str
+    _label: str
     _op: Op | None
     _operands: tuple[Value, ...]
     _pending: Num | None
 
     def __init__(self, data: object, label: str = "") -> None:
-        if not isinstance(label, str):
-            raise TypeError(f"label must be a str, got {type(label).__qualname__}")
+        _check_label(label)
         self.data = _to_float(data)
         self.grad = 0.0
-        self.label = label
+        self._label = label
         self._op = None
         self._operands = ()
         self._pending = None
@@ -514,6 +576,17 @@ class Value:
     def _make(op: Op, operands: tuple[Value, ...]) -> Value:
         """Run ``op`` forward on ``operands`` and return the new node."""
         return _node(op, operands, [operand.data for operand in operands])
+
+    @property
+    def label(self) -> str:
+        """A name for drawings and messages ("" if none)."""
+        return self._label
+
+    @label.setter
+    def label(self, label: str) -> None:
+        # A property costs nothing on the hot path: new nodes set the slot _label directly.
+        _check_label(label)
+        self._label = label
 
     @property
     def op(self) -> str:
@@ -678,9 +751,9 @@ def _node(op: Op, operands: tuple[Value, ...], operand_data: Sequence[float]) ->
     out = _new_value(Value)  # skips __init__'s type checks: the data is already a float
     out.data = op.forward(operand_data)
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out._pending = None
-    if _Mode.recording:
+    if _is_recording():
         out._op = op
         out._operands = operands
     else:
@@ -695,7 +768,13 @@ def _operand(x: object, symbol: str) -> Value:
     """``x`` as a Value: numbers become constant leaves; anything else raises TypeError."""
     if isinstance(x, Value):
         return x
+    # float and int listed first: the usual operands match without the slower ABC check.
     if isinstance(x, (float, int, numbers.Real)):
+        try:
+            return _constant(float(x))
+        except OverflowError:  # an int beyond the largest float, e.g. 10**400
+            raise _too_large_error(x) from None
+    if isinstance(x, np.bool_):  # like Python's bool: 1.0 or 0.0 (as NumPy and PyTorch)
         return _constant(float(x))
     raise TypeError(
         f"unsupported operand for Value {symbol}: {type(x).__qualname__} ({x!r:.40}); "
@@ -708,7 +787,7 @@ def _constant(data: float) -> Value:
     out = _new_value(Value)  # skips __init__'s checks: about 3x cheaper per constant
     out.data = data
     out.grad = 0.0
-    out.label = ""
+    out._label = ""
     out._op = None
     out._operands = ()
     out._pending = None
@@ -731,12 +810,27 @@ def apply(op: Op, *operands: object) -> Value:
     ``apply(MyOp(), x)`` records a node exactly as the built-in operations do
     (numbers become constant leaves). The same node works with ``backward()``,
     ``grad(..., create_graph=True)`` and every tool that reads the graph.
+
+    ``forward`` may return any real number (``np.exp`` gives ``np.float64``): the
+    node's ``data`` is made a Python float once, here. Anything else (a complex,
+    an array, None) raises TypeError naming the op. ``derivatives`` must return
+    one local derivative per operand; backward checks that before it changes the
+    node's ``.grad`` and raises TypeError naming the op.
     """
     if not isinstance(op, Op):
         raise TypeError(f"apply() needs an Op instance, got {type(op).__qualname__}")
     if not operands:
         raise ValueError(f"apply({op!r}) needs at least one operand")
-    return Value._make(op, tuple(as_value(x) for x in operands))
+    node = Value._make(op, tuple(as_value(x) for x in operands))
+    if type(node.data) is not float:  # checked here, not in _node: built-in ops give floats
+        try:
+            node.data = _to_float(node.data)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"{type(op).__qualname__} (name {op.name!r}): forward() must return a real "
+                f"number; {error}"
+            ) from None
+    return node
 
 
 def total(values: Iterable[object]) -> Value:
@@ -849,7 +943,7 @@ def _backward_loop(
     ``records`` is true. With ``create_graph`` the arithmetic runs on Values, so
     the gradients are graphs themselves.
     """
-    _check_backward_root(root, create_graph)
+    _check_backward_root(root, accumulate)
     order = topological_order(root)
     if break_at is not None:
         _check_break_at(break_at, order)
@@ -860,8 +954,12 @@ def _backward_loop(
             "or call close() on the generator before starting a new pass"
         )
     want_records = records or _Mode.on_backward_step is not None
-    previous_recording = _Mode.recording
-    _Mode.recording = create_graph  # plain backward builds no graph
+    # Arithmetic on floats records nothing whatever the switch says, so only a
+    # create_graph pass inside no_grad() turns recording on, and gives the user's
+    # no_grad() back at every pause (debugger stop, yield).
+    switch_at_pauses = create_graph and not _is_recording()
+    if switch_at_pauses:
+        _set_recording(True)
     root._pending = seed_grad
     finished = False
     _Mode.passes_in_progress += 1
@@ -871,23 +969,22 @@ def _backward_loop(
         for node in reversed(order):
             grad = node._pending
             node._pending = None
-            if grad is None:  # unreachable: every node in order gets a contribution
-                continue
-            if accumulate:
-                node.grad += grad.data if isinstance(grad, Value) else grad
+            assert grad is not None  # every node in order got a contribution
             operands = node._operands
             op = node._op
             if not operands or op is None:
+                if accumulate:
+                    node.grad += grad.data if isinstance(grad, Value) else grad
                 if break_at is not None and _is_break_node(node, break_at):
-                    _Mode.recording = previous_recording  # the user's mode while stopped
+                    _pause_recording(switch_at_pauses)
                     breakpoint()  # a leaf: its gradient for this pass is complete
-                    _Mode.recording = create_graph
+                    _resume_recording(switch_at_pauses)
                 if want_records:
                     step = BackwardStep(node, grad, (), ())
                     _notify_step(step)
-                    _Mode.recording = previous_recording  # the user's mode while paused
+                    _pause_recording(switch_at_pauses)
                     yield step
-                    _Mode.recording = create_graph
+                    _resume_recording(switch_at_pauses)
                 continue
             if create_graph:
                 local_grads = op.derivatives(operands, node)
@@ -897,29 +994,80 @@ def _backward_loop(
             if break_at is not None and _is_break_node(node, break_at):
                 # Debugger stop (backward(break_at=...)): `node`, `grad`, `operands` and
                 # `local_grads` are known; the loop below pushes grad * local_grad to each.
-                _Mode.recording = previous_recording  # the user's mode while stopped
+                _pause_recording(switch_at_pauses)
                 breakpoint()
-                _Mode.recording = create_graph
+                _resume_recording(switch_at_pauses)
             contributions = []
+            # strict=True: an Op whose derivatives() gives a wrong count fails here, before
+            # this node's .grad changes (see the except clause below).
             for operand, local_grad in zip(operands, local_grads, strict=True):
                 contribution = grad * local_grad
                 pending = operand._pending
                 operand._pending = contribution if pending is None else pending + contribution
                 if want_records:
                     contributions.append(contribution)
+            if accumulate:
+                node.grad += grad.data if isinstance(grad, Value) else grad
             if want_records:
                 step = BackwardStep(node, grad, tuple(local_grads), tuple(contributions))
                 _notify_step(step)
-                _Mode.recording = previous_recording  # the user's mode while paused
+                _pause_recording(switch_at_pauses)
                 yield step
-                _Mode.recording = create_graph
+                _resume_recording(switch_at_pauses)
         finished = True
+    except (TypeError, ValueError) as error:
+        # Name the Op whose derivatives() broke zip(strict=True) above, instead of zip's
+        # message. Checked only here, after a failure: it costs nothing per node.
+        count_error = _derivative_count_error(node, create_graph)
+        if count_error is None:
+            raise
+        raise count_error from error
     finally:
         _Mode.passes_in_progress -= 1
-        _Mode.recording = previous_recording
+        if switch_at_pauses:
+            _set_recording(False)
         if not finished:  # a pass stopped half way leaves no stale contributions
             for node in order:
                 node._pending = None
+
+
+def _pause_recording(switch: bool) -> None:
+    """At a pause of a create_graph pass run inside no_grad(): the user's no_grad() again."""
+    if switch:
+        _set_recording(False)
+
+
+def _resume_recording(switch: bool) -> None:
+    """After such a pause: the pass records its gradient graphs again."""
+    if switch:
+        _set_recording(True)
+
+
+def _derivative_count_error(node: Value, create_graph: bool) -> TypeError | None:
+    """The error to raise if ``node``'s `Op` does not give one local derivative per
+    operand (None if it does, or if its derivatives() fails by itself)."""
+    op, operands = node._op, node._operands
+    if op is None or not operands:
+        return None
+    try:
+        if create_graph:
+            local_grads: object = op.derivatives(operands, node)
+        else:
+            local_grads = op.derivatives([operand.data for operand in operands], node.data)
+    except Exception:  # derivatives() itself fails: its own error is the one to see
+        return None
+    try:
+        count = len(local_grads)  # type: ignore[arg-type]
+    except TypeError:
+        got = f"a {type(local_grads).__qualname__}, not a tuple"
+    else:
+        if count == len(operands):
+            return None
+        got = f"{count} values"
+    return TypeError(
+        f"{type(op).__qualname__} (name {op.name!r}): derivatives() must return one local "
+        f"derivative per operand, a tuple of {len(operands)}; it returned {got}"
+    )
 
 
 def _seed_gradient(grad: object) -> float:
@@ -969,7 +1117,7 @@ class GraphWarning(UserWarning):
     """A backward call that is legal but probably not what was meant."""
 
 
-def _check_backward_root(root: Value, create_graph: bool) -> None:
+def _check_backward_root(root: Value, accumulate: bool) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"backward needs a Value, got {type(root).__qualname__}")
     if root._op is NO_GRAD_RESULT:
@@ -977,7 +1125,7 @@ def _check_backward_root(root: Value, create_graph: bool) -> None:
             f"{_describe(root)} was computed inside no_grad(), so no graph was recorded "
             "and backward() cannot reach anything. Compute it outside no_grad()."
         )
-    if not _Mode.recording and not create_graph:
+    if accumulate and not _is_recording():  # grad() and explain() only read the graph
         raise RuntimeError(
             "backward() was called inside no_grad(). no_grad() is for updates that "
             "must not be recorded (optimizer steps); leave the with-block before "
@@ -1041,7 +1189,8 @@ def grad(
             )
     wanted = set(input_list)
     found: dict[Value, Num] = {}
-    seed: Num = Value(grad_output) if create_graph else float(grad_output)
+    seed_float = _seed_gradient(grad_output)
+    seed: Num = Value(seed_float) if create_graph else seed_float
     for step in _backward_loop(
         output, seed, records=True, create_graph=create_graph, accumulate=False
     ):

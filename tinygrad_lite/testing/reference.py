@@ -81,15 +81,19 @@ def div_derivatives(a: Array, b: Array) -> tuple[Array, Array]:
 
 
 def power(a: Array, b: Array) -> Array:
-    """a ** b (NumPy's float power: negative base with non-integer exponent gives nan)"""
-    return np.power(a, b)
+    """a ** b (NumPy's float power: negative base with non-integer exponent gives nan),
+    elementwise as NumPy's scalars compute it: ``a ** 0.5`` is ``sqrt(a)``, so
+    ``(-inf) ** 0.5`` is nan. (``np.power`` of two arrays skips that square root
+    and gives inf there; with a scalar exponent it takes it, as PyTorch does.)"""
+    return np.where(b == 0.5, np.sqrt(a), np.power(a, b))
 
 
 def power_derivatives(a: Array, b: Array) -> tuple[Array, Array]:
-    """d/da a**b = b * a**(b-1);  d/db a**b = a**b * ln(a), taken as 0 where a == 0 and
+    """d/da a**b = b * a**(b-1), 0 where b == 0 (a**0 is 1 for every a);
+    d/db a**b = a**b * ln(a), taken as 0 where a == 0 and
     b >= 0 (there a**b does not change as b moves up from b)."""
-    d_base = b * np.power(a, b - 1.0)
-    d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, np.power(a, b) * np.log(a))
+    d_base = np.where(b == 0.0, 0.0, b * power(a, b - 1.0))
+    d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, power(a, b) * np.log(a))
     return d_base, d_exponent
 
 
@@ -211,14 +215,14 @@ _FACTORIES: dict[type[engine.Op], ReferenceFactory] = {
 
 
 def _power_constant(op: engine.Op) -> Reference:
-    """a ** n for the op's fixed number n;  d/da = n * a**(n-1)"""
+    """a ** n for the op's fixed number n;  d/da = n * a**(n-1), 0 for n == 0 (a constant)"""
     if not isinstance(op, engine.PowConst):
         raise TypeError(f"expected a PowConst operation, got {op!r}")
     n = float(op.exponent)
     return Reference(
         op.name,
         lambda xs: np.power(xs[0], n),
-        lambda xs, out: (n * np.power(xs[0], n - 1.0),),
+        lambda xs, out: (np.zeros_like(xs[0]) if n == 0.0 else n * np.power(xs[0], n - 1.0),),
     )
 
 
