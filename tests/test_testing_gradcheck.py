@@ -181,3 +181,31 @@ def test_assert_matches_reference_finds_a_wrong_custom_derivative() -> None:
     assert_matches_reference(apply(Softplus(right=True), x) * x, [x])
     with pytest.raises(GradcheckError, match=r"(?s)softplus_test\(x\)\*x.*d out/d x"):
         assert_matches_reference(apply(Softplus(right=False), x) * x, [x])
+
+
+def test_nan_agrees_with_nan_only_where_the_derivative_is_undefined() -> None:
+    # 0/0 is undefined: both sides give nan for the value and both gradients, and that passes.
+    a, b = Value(0.0, "a"), Value(0.0, "b")
+    assert_matches_reference(a / b, [a, b])
+    # relu(-sqrt(x)) is 0 for every x >= 0, so its derivative at 0 is 0; reverse mode
+    # multiplies relu's 0 by sqrt's inf there and gets nan, which is not the derivative.
+    x = Value(0.0, "x")
+    f = (-(x**0.5)).relu()
+    f.backward()
+    assert math.isnan(x.grad)
+    with pytest.raises(GradcheckError, match="d out/d x"):
+        assert_matches_reference(f, [x])
+
+
+def test_a_removable_zero_times_infinity_in_a_local_derivative_is_caught(monkeypatch) -> None:
+    """An engine whose d/dx x**n is n * x**(n-1) gives 0 * inf = nan for x**0 at 0; the
+    reference derives that case from the mathematics (x**0 = 1: derivative 0)."""
+    import tinygrad_lite.engine as engine_module
+
+    def formula_only(self, xs, out):  # type: ignore[no-untyped-def]
+        return (self.exponent * engine_module.ieee_pow(xs[0], self.exponent - 1.0),)
+
+    monkeypatch.setattr(engine_module.PowConst, "derivatives", formula_only)
+    x = Value(0.0, "x")
+    with pytest.raises(GradcheckError, match="d out/d x"):
+        assert_matches_reference(x**0, [x])

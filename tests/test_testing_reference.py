@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -159,6 +161,38 @@ def test_pow_derivatives_are_zero_where_the_power_does_not_move_like_the_engine(
     np.testing.assert_array_equal(d_a, [0.0, 0.0, 0.5 * 2.0**-0.5])  # a**0 is 1: d/da = 0
     c, d = Value(0.0, "c"), Value(0.0, "d")
     assert [g.data for g in grad(c**d, [c, d])] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("n", [0.0, 1.0])
+def test_constant_power_derivative_follows_the_mathematics_where_the_formula_fails(
+    n: float,
+) -> None:
+    """x**0 = 1 and x**1 = x for every x, so their derivatives are 0 and 1 everywhere,
+    zeros and infinities included (n * x**(n-1) gives 0 * inf = nan for n = 0 at 0)."""
+    x = Value(1.0, "x")
+    points = np.array([0.0, -0.0, 1e-300, 2.0, -3.0, INF, -INF])
+    _, (derivative,) = to_numpy(x**n, [x]).value_and_grad(points)
+    np.testing.assert_array_equal(derivative, np.full(points.shape, n))
+
+
+def test_division_derivative_is_minus_a_over_b_squared_correctly_rounded_or_nearly() -> None:
+    """d/db (a/b) = -a/b**2 against exact rational arithmetic, also where b**2 overflows
+    or underflows but the derivative is an ordinary number."""
+    values = [1e-300, 3e-200, 1e-160, 0.7, 1.0, 3.0, 1e160, 2e200, 1e300, 5e-324]
+    pairs = [(sa * a, sb * b) for a in values for b in values for sa in (1, -1) for sb in (1, -1)]
+    a_column = np.array([a for a, _ in pairs])
+    b_column = np.array([b for _, b in pairs])
+    division = reference_for((Value(1.0) / Value(2.0)).operation)  # type: ignore[arg-type]
+    with numpy_errors_ignored():
+        _, d_b = division.derivatives([a_column, b_column], a_column / b_column)
+    for a, b, got in zip(a_column, b_column, d_b, strict=True):
+        exact = -Fraction(a) / Fraction(b) ** 2
+        if abs(exact) > Fraction(sys.float_info.max):
+            assert got == (INF if exact > 0 else -INF), (a, b, got)
+            continue
+        nearest = float(exact)  # correctly rounded (0.0 or a subnormal when it underflows)
+        # two roundings (ma / mb**2) before the exact power of two; one more if subnormal
+        assert abs(got - nearest) <= 2 * np.spacing(abs(nearest)) + 5e-324, (a, b, got, nearest)
 
 
 # ---------------------------------------------------------------- to_numpy

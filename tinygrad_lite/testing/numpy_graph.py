@@ -169,6 +169,27 @@ class NumpyFunction:
         """d root / d leaf for each leaf, at each sample."""
         return self.value_and_grad(*arrays)[1]
 
+    def undefined_gradient(self, *arrays: object) -> tuple[Array, ...]:
+        """For each leaf, True at the samples where d root / d leaf is undefined in the
+        mathematics: a value or a local derivative on some path from the leaf to the root
+        is nan (0/0, log of a negative number, inf - inf, ...). The references give nan
+        only there, so elsewhere a nan gradient is the chain rule multiplying 0 by inf
+        (a removable point), not the derivative."""
+        values = self._forward(arrays)
+        local = self._locals(values)
+        undefined = [np.zeros(np.shape(v), dtype=bool) for v in values]
+        undefined[-1] = np.isnan(values[-1])
+        for i in range(len(self._nodes) - 1, -1, -1):
+            for j, local_derivative in zip(self._operand_indices[i], local[i], strict=True):
+                reached = undefined[i] | np.isnan(values[i]) | np.isnan(local_derivative)
+                undefined[j] = undefined[j] | reached
+        result = []
+        for leaf in self.leaves:
+            index = self._index.get(leaf)
+            unused = np.zeros(np.shape(values[-1]), dtype=bool)  # d root / d leaf = 0
+            result.append(unused if index is None else undefined[index])
+        return tuple(result)
+
     def _locals(self, values: list[Array]) -> list[tuple[Array, ...]]:
         """Each node's local derivatives (empty for inputs and constants)."""
         result: list[tuple[Array, ...]] = []

@@ -75,9 +75,19 @@ def div(a: Array, b: Array) -> Array:
 
 
 def div_derivatives(a: Array, b: Array) -> tuple[Array, Array]:
-    """d/da (a/b) = 1/b;  d/db (a/b) = -a/b**2, computed as -(a/b)/b so that b**2
-    cannot underflow to 0 while a/b is still finite."""
-    return 1.0 / b, -(a / b) / b
+    """d/da (a/b) = 1/b;  d/db (a/b) = -a / b**2.
+
+    ``b**2`` and ``a / b**2`` can overflow or underflow where the result is an
+    ordinary number, so both operands are split into mantissa and exponent
+    (``a = ma * 2**ea``, ``b = mb * 2**eb``, ``0.5 <= |m| < 1``): then
+    ``-a / b**2 = -(ma / mb**2) * 2**(ea - 2 eb)``, where ``ma / mb**2`` lies between
+    0.5 and 4 and the power of two is applied exactly (`np.ldexp`). Zeros,
+    infinities and nan keep their IEEE meaning: 1/0 gives -inf, 0/0 and inf/inf nan.
+    """
+    a_mantissa, a_exponent = np.frexp(a)
+    b_mantissa, b_exponent = np.frexp(b)
+    d_b = np.ldexp(-a_mantissa / (b_mantissa * b_mantissa), a_exponent - 2 * b_exponent)
+    return 1.0 / b, d_b
 
 
 def power(a: Array, b: Array) -> Array:
@@ -89,9 +99,10 @@ def power(a: Array, b: Array) -> Array:
 
 
 def power_derivatives(a: Array, b: Array) -> tuple[Array, Array]:
-    """d/da a**b = b * a**(b-1), 0 where b == 0 (a**0 is 1 for every a);
-    d/db a**b = a**b * ln(a), taken as 0 where a == 0 and
-    b >= 0 (there a**b does not change as b moves up from b)."""
+    """d/da a**b = b * a**(b-1), except where b == 0: there a**b = 1 for every a, so
+    d/da = 0 (also at a = 0, where the formula would give 0 * inf);
+    d/db a**b = a**b * ln(a), taken as 0 where a == 0 and b >= 0 (there a**b does not
+    change as b moves up from b)."""
     d_base = np.where(b == 0.0, 0.0, b * power(a, b - 1.0))
     d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, power(a, b) * np.log(a))
     return d_base, d_exponent
@@ -215,15 +226,25 @@ _FACTORIES: dict[type[engine.Op], ReferenceFactory] = {
 
 
 def _power_constant(op: engine.Op) -> Reference:
-    """a ** n for the op's fixed number n;  d/da = n * a**(n-1), 0 for n == 0 (a constant)"""
+    """a ** n for the op's fixed number n;  d/da = n * a**(n-1) (see `power_rule`)."""
     if not isinstance(op, engine.PowConst):
         raise TypeError(f"expected a PowConst operation, got {op!r}")
     n = float(op.exponent)
     return Reference(
-        op.name,
-        lambda xs: np.power(xs[0], n),
-        lambda xs, out: (np.zeros_like(xs[0]) if n == 0.0 else n * np.power(xs[0], n - 1.0),),
+        op.name, lambda xs: np.power(xs[0], n), lambda xs, out: (power_rule(xs[0], n),)
     )
+
+
+def power_rule(a: Array, n: float) -> Array:
+    """d/da a**n for a fixed n, case by case as the mathematics has it: a**0 = 1 is
+    constant, so 0 everywhere (at a = 0 too, where n * a**(n-1) is 0 * inf); a**1 = a
+    has derivative 1 everywhere; otherwise n * a**(n-1)."""
+    if n == 0.0:
+        return np.zeros_like(a)
+    if n == 1.0:
+        return np.ones_like(a)
+    result: Array = n * np.power(a, n - 1.0)
+    return result
 
 
 def reference_for(op: engine.Op) -> Reference:
