@@ -13,8 +13,9 @@ applied to a scalar program::
 How the replay is fast (DyNet-style operation batching)
     The nodes are grouped by (depth, operation, number of operands), where a
     node's depth is 1 + the largest depth of its operands (leaves are at 0).
-    Nodes of one group do not depend on each other, so each group is ONE
-    NumPy call over a ``(nodes, operands, examples)`` block. The seed's 2-16-1
+    Nodes of one group do not depend on each other, so each group is one
+    vectorised step (a handful of NumPy calls) over a ``(nodes, operands,
+    examples)`` block, however many nodes and examples it holds. The seed's 2-16-1
     network and its loss (38 operation nodes per example) replay as 8 groups.
 
 Leaves
