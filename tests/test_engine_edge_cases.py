@@ -291,3 +291,33 @@ def test_numpy_bools_count_like_python_bools() -> None:
         y.backward()
         assert v.grad == 1.0
     assert Value(np.False_).data == 0.0
+
+
+# ---------------------------------------------------------------- the traced NumPy replay agrees
+
+
+@pytest.mark.parametrize(
+    ("function", "points"),
+    [
+        (lambda v: v[0] ** 0, [[0.0], [2.0], [math.nan]]),
+        (lambda v: v[0] ** 1, [[0.0], [math.inf]]),
+        (lambda v: v[0] ** 0.5, [[-math.inf], [-0.0], [4.0]]),
+        (lambda v: v[0] ** 1.5, [[-math.inf], [0.0], [4.0]]),
+        (lambda v: v[0] ** v[1], [[0.0, 0.0], [-math.inf, 0.5], [2.0, 0.0], [math.nan, 0.0]]),
+    ],
+)
+def test_traced_replay_agrees_with_the_engine_at_power_edge_cases(
+    function: Any, points: list[list[float]]
+) -> None:
+    from tinygrad_lite.trace import trace
+
+    X = np.array(points)
+    traced = trace(function, X)
+    outputs = traced.forward(X)
+    traced.backward()
+    assert traced.input_grads is not None
+    for row, output, input_grads in zip(points, outputs, traced.input_grads, strict=True):
+        inputs = [Value(x) for x in row]
+        y = function(inputs)
+        np.testing.assert_array_equal(np.ravel(output), [y.data])
+        np.testing.assert_array_equal(input_grads, [g.data for g in grad(y, inputs)])

@@ -89,10 +89,17 @@ def _unary(
     )
 
 
+def _power(a: FloatArray, b: FloatArray) -> FloatArray:
+    # As the engine's ieee_pow: a ** 0.5 is sqrt(a), (-inf) ** 0.5 is nan. np.power of
+    # two arrays skips that square root (it does take it for a scalar exponent).
+    return np.where(b == 0.5, np.sqrt(a), np.power(a, b))
+
+
 def _pow_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
     a, b = xs[:, 0], xs[:, 1]
-    d_base = b * np.power(a, b - 1.0)
-    # As the engine's Pow: d/db taken as 0 where a == 0 and b >= 0.
+    # As the engine's Pow: d/da is 0 where b == 0 (a ** 0 is 1; the formula gives 0 * inf
+    # at a == 0), and d/db taken as 0 where a == 0 and b >= 0.
+    d_base = np.where(b == 0.0, 0.0, b * _power(a, b - 1.0))
     d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, out * np.log(a))
     return np.stack((d_base, d_exponent), axis=1)
 
@@ -127,7 +134,7 @@ _KERNELS: dict[type[Op], Kernel] = {
         lambda xs: xs[:, 0] / xs[:, 1],
         lambda xs, out: np.stack((1.0 / xs[:, 1], -(out / xs[:, 1])), axis=1),
     ),
-    engine.Pow: (lambda xs: np.power(xs[:, 0], xs[:, 1]), _pow_grads),
+    engine.Pow: (lambda xs: _power(xs[:, 0], xs[:, 1]), _pow_grads),
     engine.Neg: (lambda xs: -xs[:, 0], lambda xs, out: -np.ones_like(xs)),
     engine.Exp: _unary(np.exp, lambda x, out: out),
     engine.Log: _unary(np.log, lambda x, out: 1.0 / x),
@@ -147,6 +154,8 @@ def _kernel(op: Op) -> Kernel:
     """The NumPy kernel for ``op``; an op without one runs element by element."""
     if isinstance(op, engine.PowConst):
         n = op.exponent
+        if n == 0.0:  # as the engine's PowConst: x ** 0 is 1, derivative 0 (not 0 * inf at 0)
+            return _unary(lambda x: np.power(x, n), lambda x, out: np.zeros_like(x))
         return _unary(lambda x: np.power(x, n), lambda x, out: n * np.power(x, n - 1.0))
     kernel = _KERNELS.get(type(op))
     if kernel is not None:
