@@ -6,7 +6,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TINYGRAD_LITE_VENV:-$ROOT/.venv}"
 EXTRAS="${TINYGRAD_LITE_EXTRAS:-dev,demos}"
-APT_PACKAGES="${TINYGRAD_LITE_APT:-graphviz chromium}"
+# chromium + libatomic1: the browser test (Playwright's bundled node needs libatomic).
+APT_PACKAGES="${TINYGRAD_LITE_APT:-graphviz chromium libatomic1}"
 
 need_apt=()
 for pkg in $APT_PACKAGES; do
