@@ -109,7 +109,9 @@ def ensure_micrograd(install: bool) -> str | None:
     if importlib.util.find_spec("micrograd") is not None:
         return None
     if not install:
-        return f"micrograd not installed ({MICROGRAD_REQUIREMENT}; not installed in --quick mode)"
+        return (
+            f"micrograd not installed ({MICROGRAD_REQUIREMENT}; --quick and --no-install skip it)"
+        )
     print(f">> installing {MICROGRAD_REQUIREMENT} for the comparison", flush=True)
     command = [sys.executable, "-m", "pip", "install", "-q", MICROGRAD_REQUIREMENT]
     if subprocess.run(command, check=False).returncode != 0:
@@ -507,7 +509,7 @@ def build_report(
         runs = graphs.get(engine)
         why = status(runs, skipped.get(engine))
         if why or runs is None:
-            rows.append([engine, why or "-", "-", "-"])
+            rows.append([engine, "-", why or "-", "-"])
             continue
         rows.append(
             [
@@ -537,7 +539,7 @@ def build_report(
         why = status(runs, skipped.get(engine))
         value = runs.median("bytes_per_node") if runs else None
         nodes = runs.median("nodes") if runs else None
-        rows.append([engine, f"{nodes or 0:,.0f}", why or f"{value:.0f} B"])
+        rows.append([engine, "-" if why else f"{nodes or 0:,.0f}", why or f"{value:.0f} B"])
     lines += [
         "## (c) Memory per node",
         "",
