@@ -1026,7 +1026,9 @@ def _backward_loop(
         _Mode.passes_in_progress -= 1
         if switch_at_pauses:
             _set_recording(False)
-        if not finished:  # a pass stopped half way leaves no stale contributions
+        # A pass stopped half way leaves no stale contributions. A finished pass has
+        # already reset each node as it went: skipping this walk saves a pass over the graph.
+        if not finished:
             for node in order:
                 node._pending = None
 
