@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar, Union, cast
+from typing import Any, ClassVar, Union
 
 import numpy as np
 
@@ -848,11 +848,16 @@ def linear(weights: Sequence[object], inputs: Sequence[object], bias: object) ->
             f"linear() needs as many weights as inputs, got {len(weights)} weights "
             f"and {len(inputs)} inputs"
         )
-    operands = _as_values((*weights, *inputs, bias))
+    operands: tuple[Any, ...] = (*weights, *inputs, bias)
+    # _as_values' check written out here: one Python call less per neuron.
+    for operand in operands:
+        if type(operand) is not Value:
+            operands = tuple(map(as_value, operands))
+            break
     return _node(LINEAR, operands, [operand.data for operand in operands])
 
 
-def _as_values(items: tuple[object, ...]) -> tuple[Value, ...]:
+def _as_values(items: tuple[Any, ...]) -> tuple[Value, ...]:
     """``items`` with numbers turned into constant leaves."""
     # Checking first and converting only when needed saves a Python call per
     # operand in the usual case where all are Values already; this plain loop
@@ -860,7 +865,9 @@ def _as_values(items: tuple[object, ...]) -> tuple[Value, ...]:
     for item in items:
         if type(item) is not Value:
             return tuple(map(as_value, items))
-    return cast(tuple[Value, ...], items)
+    # `items` typed Any instead of typing.cast(): cast would cost a Python call
+    # and build a tuple[Value, ...] alias object on every call.
+    return items
 
 
 # --------------------------------------------------------------------------
@@ -989,7 +996,10 @@ def _backward_loop(
             if create_graph:
                 local_grads = op.derivatives(operands, node)
             else:
-                operand_data = [operand.data for operand in operands]
+                if len(operands) == 1:  # most nodes: a tuple display, no list comprehension call
+                    operand_data: Sequence[float] = (operands[0].data,)
+                else:
+                    operand_data = [operand.data for operand in operands]
                 local_grads = op.derivatives(operand_data, node.data)
             if break_at is not None and _is_break_node(node, break_at):
                 # Debugger stop (backward(break_at=...)): `node`, `grad`, `operands` and

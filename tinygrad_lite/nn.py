@@ -410,7 +410,9 @@ class Layer(Module):
 
     def forward(self, inputs: Sequence[Value]) -> list[Value]:
         """Every neuron's output, always as a list (used by `MLP`)."""
-        return [neuron.forward(inputs) for neuron in self.neurons]
+        activation = self.activation
+        # The neurons' formula written out here: one Python call less per neuron.
+        return [activation(linear(neuron.w, inputs, neuron.b)) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _named_in("neurons", self.neurons)
