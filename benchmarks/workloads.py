@@ -41,20 +41,18 @@ LEARNING_RATE = 0.01
 
 
 def seed_data(points: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The seed notebook's X, y and initial W1, W2 (biases start at zero).
+    """The seed notebook's X, y and initial W1, W2 (biases start at zero), from
+    `tinygrad_lite.datasets` (bit for bit the notebook's draws, global RNG untouched).
 
     ``points < 200`` keeps the first ``points // 2`` of each class (for quick runs)."""
-    np.random.seed(0)
-    x_inner = np.random.randn(100, 2) * 0.5
-    x_outer = np.random.randn(100, 2) * 1.5 + np.array([0, 3])
-    X = np.concatenate((x_inner, x_outer))
-    y = np.concatenate((np.zeros(100), np.ones(100)))
-    W1 = np.random.randn(2, 16)
-    W2 = np.random.randn(16, 1)
+    from tinygrad_lite.datasets import seed_initial_weights, two_clusters
+
+    X, y = two_clusters()
+    weights = seed_initial_weights()
     if points < 200:
         keep = np.r_[0 : points // 2, 100 : 100 + points // 2]
         X, y = X[keep], y[keep]
-    return X, y, W1, W2
+    return X, y, weights["W1"], weights["W2"]
 
 
 def _median_time(step: Callable[[], object], repeats: int, warmup: int = 1) -> float:
@@ -222,35 +220,15 @@ def _epoch_torch(points: int) -> tuple[Callable[[], object], int]:
 
 
 def _epoch_numpy(points: int) -> tuple[Callable[[], object], int]:
+    from tinygrad_lite.seed.text_cells import sigmoid_epoch
+
     X, y, W1, W2 = seed_data(points)
     b1 = np.zeros((1, 16))
     b2 = np.zeros((1, 1))
-    lr = LEARNING_RATE
-
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-x))
-
-    def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
-        return sigmoid(x) * (1 - sigmoid(x))
 
     def epoch() -> object:
-        nonlocal W1, W2, b1, b2
-        z1 = np.dot(X, W1) + b1
-        a1 = sigmoid(z1)
-        z2 = np.dot(a1, W2) + b2
-        y_pred = sigmoid(z2)
-        error = y.reshape(-1, 1) - y_pred
-        delta2 = error * sigmoid_derivative(z2)
-        dW2 = np.dot(a1.T, delta2)
-        db2 = np.sum(delta2, axis=0, keepdims=True)
-        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
-        dW1 = np.dot(X.T, delta1)
-        db1 = np.sum(delta1, axis=0, keepdims=True)
-        W1 += lr * dW1
-        b1 += lr * db1
-        W2 += lr * dW2
-        b2 += lr * db2
-        return error
+        # the notebook's loop body, as the text writes it (updates W1, b1, W2, b2 in place)
+        return sigmoid_epoch(X, y, W1, b1, W2, b2, LEARNING_RATE)
 
     return epoch, 0
 
@@ -461,34 +439,14 @@ def full_run(engine: str, epochs: int) -> Result:
 
 
 def seed_numpy_loop(epochs: int) -> np.ndarray:
-    """The seed notebook's training loop, verbatim; returns the final W1."""
+    """The seed notebook's training loop, as the text writes it; returns the final W1."""
+    from tinygrad_lite.seed.text_cells import sigmoid_epoch
+
     X, y, W1, W2 = seed_data()
     b1 = np.zeros((1, 16))
     b2 = np.zeros((1, 1))
-    lr = LEARNING_RATE
-
-    def sigmoid(x: np.ndarray) -> np.ndarray:
-        return 1 / (1 + np.exp(-x))
-
-    def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
-        return sigmoid(x) * (1 - sigmoid(x))
-
     for _ in range(epochs):
-        z1 = np.dot(X, W1) + b1
-        a1 = sigmoid(z1)
-        z2 = np.dot(a1, W2) + b2
-        y_pred = sigmoid(z2)
-        error = y.reshape(-1, 1) - y_pred
-        delta2 = error * sigmoid_derivative(z2)
-        dW2 = np.dot(a1.T, delta2)
-        db2 = np.sum(delta2, axis=0, keepdims=True)
-        delta1 = np.dot(delta2, W2.T) * sigmoid_derivative(z1)
-        dW1 = np.dot(X.T, delta1)
-        db1 = np.sum(delta1, axis=0, keepdims=True)
-        W1 += lr * dW1
-        b1 += lr * db1
-        W2 += lr * dW2
-        b2 += lr * db2
+        sigmoid_epoch(X, y, W1, b1, W2, b2, LEARNING_RATE)
     return W1
 
 
