@@ -127,6 +127,19 @@ def test_activation_forms_are_equivalent() -> None:
     assert len(values) == 1
 
 
+def test_layer_uses_each_neurons_own_activation() -> None:
+    # Layer.forward writes out Neuron.forward's formula: it must still read each
+    # neuron's activation, not the layer's, when one neuron's was changed afterwards.
+    layer = Layer(2, 3, "sigmoid", seed=5)
+    layer.neurons[1].activation = Value.tanh
+    outputs = layer([0.4, -1.3])
+    assert isinstance(outputs, list)
+    assert [out.op for out in outputs] == ["sigmoid", "tanh", "sigmoid"]
+    assert [out.data for out in outputs] == [n([0.4, -1.3]).data for n in layer.neurons]
+    w, b = layer.neurons[1].w, layer.neurons[1].b
+    assert outputs[1].data == math.tanh(w[0].data * 0.4 + w[1].data * -1.3 + b.data)
+
+
 def test_per_layer_activations() -> None:
     model = MLP(2, [3, 1], activations=["relu", "linear"], seed=0)
     assert [layer.activation_name for layer in model.layers] == ["relu", "linear"]

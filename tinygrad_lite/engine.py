@@ -25,7 +25,8 @@ Design (see the forces in the project notes):
   per node, never from obscure code: ``__slots__`` nodes built without
   ``__init__``'s checks, operand floats collected directly, local derivatives
   computed as numbers only when the gradient is pushed, a topological sort
-  that allocates nothing per node. Each trick has a comment saying what it buys.
+  that allocates nothing per node, no keyword arguments or ``typing.cast`` in
+  per-node calls. Each trick has a comment saying what it buys.
 """
 
 from __future__ import annotations

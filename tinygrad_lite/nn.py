@@ -409,10 +409,10 @@ class Layer(Module):
         return outputs[0] if self.n_out == 1 else outputs
 
     def forward(self, inputs: Sequence[Value]) -> list[Value]:
-        """Every neuron's output, always as a list (used by `MLP`)."""
-        activation = self.activation
-        # The neurons' formula written out here: one Python call less per neuron.
-        return [activation(linear(neuron.w, inputs, neuron.b)) for neuron in self.neurons]
+        """Every neuron's output, always as a list (used by `MLP`): each neuron's
+        ``activation(linear(w, inputs, b))``, as `Neuron.forward` computes it."""
+        # Neuron.forward's formula written out here: one Python call less per neuron.
+        return [neuron.activation(linear(neuron.w, inputs, neuron.b)) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         return _named_in("neurons", self.neurons)
