@@ -430,3 +430,53 @@ def test_a_path_that_changes_with_the_parameters_is_caught_after_training() -> N
     bias.data = -1.0
     with pytest.raises(TraceError, match="different graph than at the start of training"):
         steps.check_path()
+
+
+def test_fit_fast_tells_a_mean_loss_even_when_the_first_examples_have_zero_loss() -> None:
+    # relu outputs 0 on the first two rows and their targets are 0: their losses are 0,
+    # which once made the probe call mse a sum (n-times-too-large steps, silently).
+    X = np.array([[-1.0, -1.0], [-2.0, -1.0], [1.0, 2.0], [2.0, 0.5], [0.5, 0.5]])
+    y = np.array([0.0, 0.0, 2.0, 3.0, 0.5])  # the last three rows are off: real updates
+    start = {"W1": np.array([[1.0], [1.0]]), "b1": np.array([[0.0]])}
+    finals = []
+    for fast in (False, True):
+        model = MLP(2, [1], activations=["relu"], seed=0)
+        model.load_state_dict(start)
+        history = fit(
+            model,
+            X,
+            y,
+            loss="mse",
+            optimizer=SGD(model.parameters(), lr=0.05),
+            epochs=3,
+            fast=fast,
+            progress=False,
+        )
+        finals.append((np.array([p.data for p in model.parameters()]), history.loss))
+    (scalar_params, scalar_loss), (fast_params, fast_loss) = finals
+    np.testing.assert_allclose(fast_params, scalar_params, rtol=1e-12, atol=0.0)
+    np.testing.assert_allclose(fast_loss, scalar_loss, rtol=1e-12, atol=0.0)
+
+
+def test_fit_fast_restores_the_weights_when_the_path_changed_during_training() -> None:
+    X = np.zeros((5, 2))
+    y = np.full(5, -1.0)
+    model = MLP(2, [1], activations=["linear"], seed=0)
+    model.load_state_dict({"W1": np.zeros((2, 1)), "b1": np.array([[0.01]])})
+    bias = model.parameters()[-1]
+    before = model.state_dict()
+
+    def loss(predictions: list[Value], targets: Sequence[float]) -> Value:
+        terms = [
+            (p - t) ** 2 if bias.data >= 0.0 else (p - t) ** 4
+            for p, t in zip(predictions, targets, strict=True)
+        ]
+        return total(terms)
+
+    optimizer = SGD(model.parameters(), lr=0.1)  # one step takes the bias below zero
+    with pytest.raises(TraceError, match="weights from before"):
+        fit(model, X, y, loss=loss, optimizer=optimizer, epochs=2, fast=True, progress=False)
+    after = model.state_dict()
+    assert after.keys() == before.keys()
+    for key in before:
+        np.testing.assert_array_equal(after[key], before[key])

@@ -100,7 +100,7 @@ class TracedSteps:
     training example (so any data-dependent path is refused up front), then each
     batch is one batched forward and backward over NumPy arrays. The loss must
     be a sum or a mean of per-example terms (every loss in `LOSSES` is); which
-    one is found by comparing a two-example batch with its two examples.
+    one is found by probing the loss with two made-up examples.
     Parameters follow the scalar engine's to about 1e-15 relative per step.
     """
 
@@ -138,26 +138,34 @@ class TracedSteps:
             raise TraceError(f"fit(fast=True) cannot trace this model and loss: {error}") from None
 
     def _is_mean_loss(self) -> bool:
-        """True if the loss averages its per-example terms, False if it sums them."""
+        """True if the loss averages its per-example terms, False if it sums them.
+
+        Probed on the first two examples' targets with made-up predictions whose
+        losses are non-zero (with zero losses, sum and mean cannot be told apart).
+        """
         if len(self.examples) < 2:
             return False  # one example: sum and mean agree
-        rows = self.examples[:2].tolist()
-        with no_grad():
-            per_example = [
-                self.loss(_outputs(self.model, r[: self.n_in]), r[self.n_in :]) for r in rows
-            ]
-            pair = self.loss(
-                [p for r in rows for p in _outputs(self.model, r[: self.n_in])],
-                [t for r in rows for t in r[self.n_in :]],
-            ).data
-        summed = per_example[0].data + per_example[1].data
-        if np.isclose(pair, summed, rtol=1e-12, atol=0.0):
-            return False
-        if np.isclose(pair, summed / 2.0, rtol=1e-12, atol=0.0):
-            return True
+        targets = [row[self.n_in :] for row in self.examples[:2].tolist()]
+        n_out = len(targets[0])
+        for first, second in ((0.3, 0.6), (0.2, 0.7), (0.45, 0.15)):  # valid probabilities too
+            guesses = [[Value(first)] * n_out, [Value(second)] * n_out]
+            with no_grad():
+                per_example = [self.loss(g, t).data for g, t in zip(guesses, targets, strict=True)]
+                pair = self.loss(guesses[0] + guesses[1], targets[0] + targets[1]).data
+            summed = per_example[0] + per_example[1]
+            if summed == 0.0 or not np.isfinite(summed):
+                continue  # these guesses cannot tell sum from mean; try others
+            if np.isclose(pair, summed, rtol=1e-12, atol=0.0):
+                return False
+            if np.isclose(pair, summed / 2.0, rtol=1e-12, atol=0.0):
+                return True
+            raise TraceError(
+                "fit(fast=True) needs a loss that is a sum or a mean of per-example terms; "
+                f"this loss gives {pair!r} for two examples whose own losses add up to {summed!r}"
+            )
         raise TraceError(
-            "fit(fast=True) needs a loss that is a sum or a mean of per-example terms; "
-            f"this loss gives {pair!r} for two examples whose own losses add up to {summed!r}"
+            "fit(fast=True) could not tell whether this loss sums or averages its examples "
+            "(it was zero or not finite for every probe); train with fast=False"
         )
 
     def _batch_loss(self, example_losses: npt.NDArray[np.float64]) -> float:
@@ -200,7 +208,8 @@ class TracedSteps:
             raise TraceError(
                 "fit(fast=True): the model and loss now build a different graph than at the "
                 "start of training (a branch on a parameter's .data flipped); the fast "
-                "results are not those of the scalar engine. Train with fast=False."
+                "results are not those of the scalar engine, so the weights from before "
+                "fit() are restored. Train with fast=False."
             )
 
 
@@ -336,6 +345,7 @@ def fit(
     # The seam for a faster step: anything with BatchStep's contract can replace this.
     batch_step = make_batch_step(model, loss_function, optimizer)
     traced = TracedSteps(model, loss_function, optimizer, X_array, y_array) if fast else None
+    initial_weights = model.state_dict() if fast else {}  # restored if the fast path fails late
     history = History(accuracy=[] if accuracy else None)
     bar = _progress_bar(epochs, progress)
     try:
@@ -368,7 +378,11 @@ def fit(
         if bar is not None:
             bar.close()
     if traced is not None and epochs > 0:
-        traced.check_path()
+        try:
+            traced.check_path()
+        except TraceError:
+            model.load_state_dict(initial_weights)  # the fast results are not trustworthy
+            raise
     return history
 
 
