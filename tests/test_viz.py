@@ -15,7 +15,7 @@ import pytest
 from viz_svg import Svg, SvgNode, parse_svg
 
 import tinygrad_lite
-from tinygrad_lite import MLP, Value, draw, linear, save, total
+from tinygrad_lite import MLP, Value, demo_graphs, draw, linear, save, total
 from tinygrad_lite.demo_graphs import mlp_loss
 from tinygrad_lite.viz import GraphvizNotFoundError, escape_html_text
 
@@ -32,15 +32,11 @@ def values_and_ops(svg: Svg) -> tuple[list[SvgNode], list[SvgNode]]:
 
 
 def tanh_expression() -> dict[str, Value]:
-    a = Value(2.0, label="a")
-    b = Value(-3.0, label="b")
-    c = Value(10.0, label="c")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    f = d.tanh()
-    f.label = "f"
+    """The demo graph ``f = tanh(a*b + c)`` with each of its nodes by label."""
+    f = demo_graphs.expression()
+    d = f.operands[0]
+    e, c = d.operands
+    a, b = e.operands
     return {"a": a, "b": b, "c": c, "e": e, "d": d, "f": f}
 
 
