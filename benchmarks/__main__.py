@@ -239,6 +239,16 @@ EPOCH_ROWS = [
     ),
     ("torch", "PyTorch 0-dim tensors", "the same scalar formulation as micrograd, float64"),
     ("numpy", "NumPy (the seed's loop)", "whole-batch matrices, hand-written backprop"),
+    (
+        "floor",
+        "lower bound (benchmarks/floor.py)",
+        "tinygrad_lite's graph, stripped-down code: no Op objects, checks or debugging",
+    ),
+    (
+        "floor_fused",
+        "lower bound, fused",
+        "the same, one node per neuron (sigmoid folded in: no `z` node)",
+    ),
 ]
 
 
@@ -472,6 +482,18 @@ def build_report(
             "-",
         ],
         [
+            "epoch (a): PyTorch 0-dim time / lower bound, same graph",
+            "(stripped-down bound)",
+            fmt_ratio(paired_ratio(epochs, "torch", "floor")),
+            "-",
+        ],
+        [
+            "epoch (a): PyTorch 0-dim time / lower bound, one node per neuron",
+            "(bound without `z` nodes)",
+            fmt_ratio(paired_ratio(epochs, "torch", "floor_fused")),
+            "-",
+        ],
+        [
             "memory per node (c): tinygrad_lite / micrograd",
             "<= 1/3 (0.33)",
             "-" if memory_share is None else f"{memory_share:.2f}",
@@ -500,6 +522,16 @@ def build_report(
         "## The targets (issue 8)",
         "",
         *table(["measure", "target", "measured", ""], target_rows),
+        "",
+        "The two *lower bound* rows time `benchmarks/floor.py`: not an engine, but the least",
+        "work plain Python can do for this epoch. It builds tinygrad_lite's graph (a gradient on",
+        "every node, inputs and targets as leaves, a topological backward) with every",
+        "operation's formulas inlined in two functions, and none of the engine's checks, `Op`",
+        "objects, labels, no_grad switch or debugging support. An engine that builds this",
+        "graph does at least this work per node and edge, so the first bound says about how",
+        "fast plain Python gets on it; the second shows what folding each sigmoid into its",
+        "neuron's node (losing the `z` nodes learners step through) adds.",
+        "Both are checked to train exactly like the seed's loop (tests/test_benchmarks.py).",
         "",
     ]
 

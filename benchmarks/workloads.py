@@ -19,6 +19,10 @@ way its users would write it:
 * ``torch``: PyTorch 0-dim float64 tensors, the same scalar formulation as
   micrograd (``torch.sigmoid`` per neuron).
 * ``numpy``: the seed notebook's own loop body.
+* ``floor`` and ``floor_fused``: not an engine, a lower bound (`benchmarks.floor`):
+  tinygrad_lite's graph built and differentiated by stripped-down code with
+  no Op objects, checks or debugging support; ``floor_fused`` also folds each
+  sigmoid into its neuron's node.
 """
 
 from __future__ import annotations
@@ -233,12 +237,26 @@ def _epoch_numpy(points: int) -> tuple[Callable[[], object], int]:
     return epoch, 0
 
 
+def _epoch_floor(points: int) -> tuple[Callable[[], object], int]:
+    from benchmarks import floor
+
+    return floor.seed_epoch(points, fused=False)
+
+
+def _epoch_floor_fused(points: int) -> tuple[Callable[[], object], int]:
+    from benchmarks import floor
+
+    return floor.seed_epoch(points, fused=True)
+
+
 EPOCH_ENGINES: dict[str, Callable[[int], tuple[Callable[[], object], int]]] = {
     "tinygrad_lite": _epoch_tinygrad_lite,
     "tinygrad_lite_products": _epoch_tinygrad_lite_products,
     "micrograd": _epoch_micrograd,
     "torch": _epoch_torch,
     "numpy": _epoch_numpy,
+    "floor": _epoch_floor,
+    "floor_fused": _epoch_floor_fused,
 }
 
 

@@ -47,3 +47,23 @@ def test_quick_benchmark_run_writes_a_report(tmp_path: Path) -> None:
     # the traced runs end with the NumPy loop's weights
     for difference in re.findall(r"\| (\d\.\de-\d+) \|$", report, flags=re.M):
         assert float(difference) < 1e-12
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_floor_engine_trains_like_the_seed_loop(fused: bool) -> None:
+    # The lower bound of benchmarks/floor.py times real work only if it computes the right
+    # gradients: five epochs must end on the seed loop's weights.
+    import numpy as np
+
+    from benchmarks import floor
+    from benchmarks.workloads import LEARNING_RATE, seed_data
+    from tinygrad_lite.seed.text_cells import sigmoid_epoch
+
+    X, y, W1, W2 = seed_data(200)
+    b1, b2 = np.zeros((1, 16)), np.zeros((1, 1))
+    for _ in range(5):
+        sigmoid_epoch(X, y, W1, b1, W2, b2, LEARNING_RATE)
+    expected = np.concatenate([W1.ravel(), b1.ravel(), W2.ravel(), b2.ravel()])
+    assert not np.allclose(expected[:32], seed_data(200)[2].ravel())  # the weights moved
+    got = np.array(floor.train(200, fused, epochs=5))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
