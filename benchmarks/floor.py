@@ -17,6 +17,11 @@ What it gives up, each on purpose:
   gradient to 0.0, so the backward adds with a bare ``+=`` (and a -0.0
   gradient turns into +0.0).
 
+``through_derivatives=True`` keeps the graph and the stripped-down forward but
+runs the backward the way tinygrad_lite's `Op` interface asks: one function of
+the operand floats per operation gives the local derivatives, and one generic
+loop applies the chain rule. It measures what that interface alone costs.
+
 ``fused=False`` builds tinygrad_lite's graph: a ``linear`` node and a sigmoid
 node per neuron. ``fused=True`` folds the sigmoid into the neuron's node (one
 node per neuron, so the pre-activation ``z`` and its gradient, the seed's
@@ -133,7 +138,9 @@ def backward(root: Node) -> None:
                 operand.pending += half
 
 
-def _seed_network(points: int, fused: bool) -> tuple[Callable[[], Node], list[Node]]:
+def _seed_network(
+    points: int, fused: bool, through_derivatives: bool = False
+) -> tuple[Callable[[], Node], list[Node]]:
     """The seed's 2-16-1 network on this floor: (one epoch, parameters in the order
     W1 row-major, b1, W2, b2)."""
     X, y, W1, W2 = seed_data(points)
@@ -156,7 +163,10 @@ def _seed_network(points: int, fused: bool) -> tuple[Callable[[], Node], list[No
         for term in terms:
             total += term.data
         loss = _make(0.5 * total, HALF_SUM, tuple(terms))  # one node (tinygrad_lite: two)
-        backward(loss)
+        if through_derivatives:
+            backward_through_derivatives(loss)
+        else:
+            backward(loss)
         for p in params:
             p.data -= LEARNING_RATE * p.grad
         return loss
@@ -167,15 +177,43 @@ def _seed_network(points: int, fused: bool) -> tuple[Callable[[], Node], list[No
     return epoch, ordered
 
 
-def seed_epoch(points: int, fused: bool) -> tuple[Callable[[], object], int]:
+# The same backward written the way tinygrad_lite's interface asks: each operation's local
+# derivatives come from one function of (operand floats, output float), in operand order,
+# and one generic loop applies the chain rule. Only the interface differs from `backward`.
+LOCAL_DERIVATIVES: dict[int, Callable[[Sequence[float], float], Sequence[float]]] = {
+    LINEAR: lambda xs, out: (*xs[len(xs) // 2 : -1], *xs[: len(xs) // 2], 1.0),
+    SIGMOID: lambda xs, out: (out * (1.0 - out),),
+    SUB: lambda xs, out: (1.0, -1.0),
+    SQUARE: lambda xs, out: (2.0 * xs[0],),
+    HALF_SUM: lambda xs, out: (0.5,) * len(xs),
+}
+
+
+def backward_through_derivatives(root: Node) -> None:
+    order = topological_order(root)
+    root.pending = 1.0
+    for node in reversed(order):
+        grad = node.pending
+        node.pending = None
+        node.grad += grad
+        operands = node.operands
+        if operands:
+            local_grads = LOCAL_DERIVATIVES[node.op]([x.data for x in operands], node.data)
+            for operand, local_grad in zip(operands, local_grads):  # noqa: B905
+                operand.pending += grad * local_grad
+
+
+def seed_epoch(
+    points: int, fused: bool, through_derivatives: bool = False
+) -> tuple[Callable[[], object], int]:
     """One epoch of the seed's experiment on this floor; returns (epoch, nodes per epoch)."""
-    epoch, _ = _seed_network(points, fused)
+    epoch, _ = _seed_network(points, fused, through_derivatives)
     return epoch, len(topological_order(epoch()))
 
 
-def train(points: int, fused: bool, epochs: int) -> list[float]:
+def train(points: int, fused: bool, epochs: int, through_derivatives: bool = False) -> list[float]:
     """The parameters after ``epochs`` epochs (W1 row-major, b1, W2, b2), for tests."""
-    epoch, params = _seed_network(points, fused)
+    epoch, params = _seed_network(points, fused, through_derivatives)
     for _ in range(epochs):
         epoch()
     return [p.data for p in params]

@@ -21,8 +21,10 @@ way its users would write it:
 * ``numpy``: the seed notebook's own loop body.
 * ``floor`` and ``floor_fused``: not an engine, a lower bound (`benchmarks.floor`):
   tinygrad_lite's graph built and differentiated by stripped-down code with
-  no Op objects, checks or debugging support; ``floor_fused`` also folds each
-  sigmoid into its neuron's node.
+  no Op objects, checks or debugging support; ``floor_derivatives`` runs its
+  backward through one local-derivative function per operation (the shape of
+  tinygrad_lite's `Op` interface); ``floor_fused`` folds each sigmoid into its
+  neuron's node.
 """
 
 from __future__ import annotations
@@ -243,6 +245,12 @@ def _epoch_floor(points: int) -> tuple[Callable[[], object], int]:
     return floor.seed_epoch(points, fused=False)
 
 
+def _epoch_floor_derivatives(points: int) -> tuple[Callable[[], object], int]:
+    from benchmarks import floor
+
+    return floor.seed_epoch(points, fused=False, through_derivatives=True)
+
+
 def _epoch_floor_fused(points: int) -> tuple[Callable[[], object], int]:
     from benchmarks import floor
 
@@ -256,6 +264,7 @@ EPOCH_ENGINES: dict[str, Callable[[int], tuple[Callable[[], object], int]]] = {
     "torch": _epoch_torch,
     "numpy": _epoch_numpy,
     "floor": _epoch_floor,
+    "floor_derivatives": _epoch_floor_derivatives,
     "floor_fused": _epoch_floor_fused,
 }
 

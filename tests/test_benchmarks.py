@@ -49,8 +49,10 @@ def test_quick_benchmark_run_writes_a_report(tmp_path: Path) -> None:
         assert float(difference) < 1e-12
 
 
-@pytest.mark.parametrize("fused", [False, True])
-def test_floor_engine_trains_like_the_seed_loop(fused: bool) -> None:
+@pytest.mark.parametrize(
+    ("fused", "through_derivatives"), [(False, False), (False, True), (True, False)]
+)
+def test_floor_engine_trains_like_the_seed_loop(fused: bool, through_derivatives: bool) -> None:
     # The lower bound of benchmarks/floor.py times real work only if it computes the right
     # gradients: five epochs must end on the seed loop's weights.
     import numpy as np
@@ -65,5 +67,5 @@ def test_floor_engine_trains_like_the_seed_loop(fused: bool) -> None:
         sigmoid_epoch(X, y, W1, b1, W2, b2, LEARNING_RATE)
     expected = np.concatenate([W1.ravel(), b1.ravel(), W2.ravel(), b2.ravel()])
     assert not np.allclose(expected[:32], seed_data(200)[2].ravel())  # the weights moved
-    got = np.array(floor.train(200, fused, epochs=5))
+    got = np.array(floor.train(200, fused, epochs=5, through_derivatives=through_derivatives))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
