@@ -986,33 +986,19 @@ def _backward_loop(
             operands = node._operands
             op = node._op
             if not operands or op is None:
-                if accumulate:
-                    node.grad += grad.data if isinstance(grad, Value) else grad
-                if break_at is not None and _is_break_node(node, break_at):
-                    _pause_recording(switch_at_pauses)
-                    breakpoint()  # a leaf: its gradient for this pass is complete
-                    _resume_recording(switch_at_pauses)
-                if want_records:
-                    step = BackwardStep(node, grad, (), ())
-                    _notify_step(step)
-                    _pause_recording(switch_at_pauses)
-                    yield step
-                    _resume_recording(switch_at_pauses)
-                continue
-            if create_graph:
+                local_grads: Sequence[Num] = ()  # a leaf: nothing to push its gradient to
+            elif create_graph:
                 local_grads = op.derivatives(operands, node)
+            elif len(operands) == 1:  # most nodes: a tuple display, no list comprehension call
+                local_grads = op.derivatives((operands[0].data,), node.data)
             else:
-                if len(operands) == 1:  # most nodes: a tuple display, no list comprehension call
-                    operand_data: Sequence[float] = (operands[0].data,)
-                else:
-                    operand_data = [operand.data for operand in operands]
-                local_grads = op.derivatives(operand_data, node.data)
+                local_grads = op.derivatives([operand.data for operand in operands], node.data)
             if break_at is not None and _is_break_node(node, break_at):
                 # Debugger stop (backward(break_at=...)): `node`, `grad`, `operands` and
-                # `local_grads` are known; the loop below pushes grad * local_grad to each.
-                _pause_recording(switch_at_pauses)
-                breakpoint()
-                _resume_recording(switch_at_pauses)
+                # `local_grads` are known; the loop below pushes grad * local_grad to each
+                # operand, then adds grad to node.grad.
+                with _paused(switch_at_pauses):
+                    breakpoint()
             contributions: list[Num] = [] if want_records else _NOT_RECORDED  # no list per node
             # An Op whose derivatives() gives a wrong count fails here, before any gradient
             # moves (the except clause below names it). Checked with len(): zip(strict=True)
@@ -1030,9 +1016,8 @@ def _backward_loop(
             if want_records:
                 step = BackwardStep(node, grad, tuple(local_grads), tuple(contributions))
                 _notify_step(step)
-                _pause_recording(switch_at_pauses)
-                yield step
-                _resume_recording(switch_at_pauses)
+                with _paused(switch_at_pauses):
+                    yield step
         finished = True
     except (TypeError, ValueError) as error:
         # Name the Op whose derivatives() failed the count check above, instead of a bare
@@ -1052,15 +1037,19 @@ def _backward_loop(
                 node._pending = None
 
 
-def _pause_recording(switch: bool) -> None:
-    """At a pause of a create_graph pass run inside no_grad(): the user's no_grad() again."""
-    if switch:
-        _set_recording(False)
+@contextmanager
+def _paused(switch: bool) -> Iterator[None]:
+    """A pause of the backward loop (a debugger stop or a yielded step).
 
-
-def _resume_recording(switch: bool) -> None:
-    """After such a pause: the pass records its gradient graphs again."""
-    if switch:
+    Only ``switch`` (a create_graph pass run inside no_grad()) changes anything: the
+    user's no_grad() holds while their code runs, and the pass records again after."""
+    if not switch:
+        yield
+        return
+    _set_recording(False)
+    try:
+        yield
+    finally:
         _set_recording(True)
 
 
