@@ -197,10 +197,15 @@ def backward_through_derivatives(root: Node) -> None:
         node.pending = None
         node.grad += grad
         operands = node.operands
-        if operands:
-            local_grads = LOCAL_DERIVATIVES[node.op]([x.data for x in operands], node.data)
-            for operand, local_grad in zip(operands, local_grads):  # noqa: B905
-                operand.pending += grad * local_grad
+        if not operands:
+            continue
+        derivatives = LOCAL_DERIVATIVES[node.op]
+        if len(operands) == 1:  # as the engine does: no list comprehension for one operand
+            local_grads = derivatives((operands[0].data,), node.data)
+        else:
+            local_grads = derivatives([x.data for x in operands], node.data)
+        for operand, local_grad in zip(operands, local_grads):  # noqa: B905
+            operand.pending += grad * local_grad
 
 
 def seed_epoch(
