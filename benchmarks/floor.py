@@ -1,10 +1,11 @@
-"""A lower bound, not an engine: the least work pure Python can do for the seed epoch.
+"""A lower bound, not an engine: close to the least work plain Python does for the seed epoch.
 
-NOT PART OF TINYGRAD_LITE. This module exists to answer one question of
-issue 8: how fast can *any* plain-Python scalar engine run one epoch of the
-seed's experiment if it builds the same graph as tinygrad_lite (every node
-kept, a gradient on every node, inputs and targets as leaves, a
-topologically ordered backward) and gives up everything else?
+NOT PART OF TINYGRAD_LITE. This module answers one question of issue 8: about
+how fast can a plain-Python scalar engine run one epoch of the seed's
+experiment if it builds the same graph as tinygrad_lite (every node kept, a
+gradient on every node, inputs and targets as leaves, a topologically ordered
+backward; only ``0.5 * total`` is one node here, two in tinygrad_lite) and
+gives up everything else?
 
 What it gives up, each on purpose:
 
