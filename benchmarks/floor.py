@@ -139,6 +139,37 @@ def backward(root: Node) -> None:
                 operand.pending += half
 
 
+# The same backward written the way tinygrad_lite's interface asks: each operation's local
+# derivatives come from one function of (operand floats, output float), in operand order,
+# and one generic loop applies the chain rule. Only the interface differs from `backward`.
+LOCAL_DERIVATIVES: dict[int, Callable[[Sequence[float], float], Sequence[float]]] = {
+    LINEAR: lambda xs, out: (*xs[len(xs) // 2 : -1], *xs[: len(xs) // 2], 1.0),
+    SIGMOID: lambda xs, out: (out * (1.0 - out),),
+    SUB: lambda xs, out: (1.0, -1.0),
+    SQUARE: lambda xs, out: (2.0 * xs[0],),
+    HALF_SUM: lambda xs, out: (0.5,) * len(xs),
+}
+
+
+def backward_through_derivatives(root: Node) -> None:
+    order = topological_order(root)
+    root.pending = 1.0
+    for node in reversed(order):
+        grad = node.pending
+        node.pending = None
+        node.grad += grad
+        operands = node.operands
+        if not operands:
+            continue
+        derivatives = LOCAL_DERIVATIVES[node.op]
+        if len(operands) == 1:  # as the engine does: no list comprehension for one operand
+            local_grads = derivatives((operands[0].data,), node.data)
+        else:
+            local_grads = derivatives([x.data for x in operands], node.data)
+        for operand, local_grad in zip(operands, local_grads):  # noqa: B905
+            operand.pending += grad * local_grad
+
+
 def _seed_network(
     points: int, fused: bool, through_derivatives: bool = False
 ) -> tuple[Callable[[], Node], list[Node]]:
@@ -176,37 +207,6 @@ def _seed_network(
     ordered = [weights[j * 2 + i] for i in range(2) for j in range(16)]  # W1[i, j], row-major
     ordered += [bias for _, bias in hidden] + output[0] + [output[1]]
     return epoch, ordered
-
-
-# The same backward written the way tinygrad_lite's interface asks: each operation's local
-# derivatives come from one function of (operand floats, output float), in operand order,
-# and one generic loop applies the chain rule. Only the interface differs from `backward`.
-LOCAL_DERIVATIVES: dict[int, Callable[[Sequence[float], float], Sequence[float]]] = {
-    LINEAR: lambda xs, out: (*xs[len(xs) // 2 : -1], *xs[: len(xs) // 2], 1.0),
-    SIGMOID: lambda xs, out: (out * (1.0 - out),),
-    SUB: lambda xs, out: (1.0, -1.0),
-    SQUARE: lambda xs, out: (2.0 * xs[0],),
-    HALF_SUM: lambda xs, out: (0.5,) * len(xs),
-}
-
-
-def backward_through_derivatives(root: Node) -> None:
-    order = topological_order(root)
-    root.pending = 1.0
-    for node in reversed(order):
-        grad = node.pending
-        node.pending = None
-        node.grad += grad
-        operands = node.operands
-        if not operands:
-            continue
-        derivatives = LOCAL_DERIVATIVES[node.op]
-        if len(operands) == 1:  # as the engine does: no list comprehension for one operand
-            local_grads = derivatives((operands[0].data,), node.data)
-        else:
-            local_grads = derivatives([x.data for x in operands], node.data)
-        for operand, local_grad in zip(operands, local_grads):  # noqa: B905
-            operand.pending += grad * local_grad
 
 
 def seed_epoch(
