@@ -144,7 +144,9 @@ class _Recorder:
 
     def __call__(self, *args: object, **kwargs: object) -> None:
         loop_locals = sys._getframe(1).f_locals
-        self.stops.append({name: loop_locals.get(name) for name in ("node", "grad", "local_grads")})
+        stop = {name: loop_locals.get(name) for name in ("node", "grad", "local_grads")}
+        stop["node.grad"] = loop_locals["node"].grad  # as it is at the stop, before the push
+        self.stops.append(stop)
 
 
 def test_break_at_stops_before_the_push_with_readable_locals(
@@ -165,6 +167,9 @@ def test_break_at_stops_before_the_push_with_readable_locals(
     nodes["L"].backward(break_at=nodes["w3"])
     assert recorder.stops[1]["node"] is nodes["w3"]
     assert _ulps(recorder.stops[1]["grad"], ref["w3"]) <= 1
+    # a leaf stops like any node: before this pass's gradient is added to its .grad
+    assert recorder.stops[1]["node.grad"] == 0.0
+    assert nodes["w3"].grad == recorder.stops[1]["grad"]
     assert nodes["b1"].grad == ref["b1"]
 
 
