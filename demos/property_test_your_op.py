@@ -18,8 +18,8 @@ from typing import Any
 from hypothesis import Phase, given, settings
 
 from tinygrad_lite import Op, Value, apply
-from tinygrad_lite.engine import Num
 from tinygrad_lite.testing import GradcheckError, finite_values, gradcheck
+from tinygrad_lite.value import Num
 
 
 def _exp(x: Num) -> Num:

@@ -18,7 +18,7 @@ from tinygrad_lite import (
     no_grad,
     topological_order,
 )
-from tinygrad_lite.engine import _Mode
+from tinygrad_lite.autograd_machinery import hooks
 
 
 def _next_line() -> int:
@@ -60,11 +60,11 @@ def test_outside_the_block_ieee_semantics_are_silent_and_hooks_are_off() -> None
     assert x.log().data == -math.inf
     assert math.isnan((x / x).data)
     with detect_anomaly():
-        assert _Mode.on_new_node is not None and _Mode.on_backward_step is not None
-    assert _Mode.on_new_node is None and _Mode.on_backward_step is None
+        assert hooks.on_new_node is not None and hooks.on_backward_step is not None
+    assert hooks.on_new_node is None and hooks.on_backward_step is None
     with pytest.raises(AnomalyError), detect_anomaly():
         x.log()
-    assert _Mode.on_new_node is None and _Mode.on_backward_step is None
+    assert hooks.on_new_node is None and hooks.on_backward_step is None
     assert x.log().data == -math.inf
 
 
@@ -172,10 +172,10 @@ def test_an_update_inside_no_grad_is_checked_too() -> None:
 def test_blocks_nest_and_restore_the_outer_hooks() -> None:
     x = Value(0.0, label="x")
     with detect_anomaly():
-        outer = (_Mode.on_new_node, _Mode.on_backward_step)
+        outer = (hooks.on_new_node, hooks.on_backward_step)
         with detect_anomaly(), pytest.raises(AnomalyError):
             x.log()
-        assert (_Mode.on_new_node, _Mode.on_backward_step) == outer
+        assert (hooks.on_new_node, hooks.on_backward_step) == outer
         with pytest.raises(AnomalyError):
             (x * 1.0).log()
 
@@ -191,7 +191,7 @@ def _chain(start: Value, depth: int) -> Value:
 def test_sites_of_dropped_deep_graphs_are_forgotten_and_live_ones_kept() -> None:
     w = Value(0.0, label="w")
     with detect_anomaly():
-        detector = _Mode.on_new_node.__self__  # type: ignore[union-attr]
+        detector = hooks.on_new_node.__self__  # type: ignore[union-attr]
         line = _next_line()
         kept = w**0.5
         kept_chain = _chain(kept, 500)  # 1 000 nodes the test holds on to (through its end)
@@ -217,7 +217,7 @@ def test_sites_of_dropped_graphs_are_forgotten_and_live_ones_kept() -> None:
     with detect_anomaly():
         line = _next_line()
         kept = w**0.5
-        detector = _Mode.on_new_node.__self__  # type: ignore[union-attr]
+        detector = hooks.on_new_node.__self__  # type: ignore[union-attr]
         for step in range(20_000):
             (Value(float(step)) * 2.0 + 1.0).tanh()  # 3 nodes, dropped at once
         gc.collect()

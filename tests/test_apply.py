@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tinygrad_lite import Op, Value, apply, grad
-from tinygrad_lite.engine import Num
+from tinygrad_lite.value import Num
 
 
 class Cube(Op):

@@ -16,13 +16,14 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
-from tinygrad_lite.engine import ieee_div, ieee_exp, ieee_log, ieee_pow, linear, total
+from tinygrad_lite.ops import ieee_div, ieee_exp, ieee_log, ieee_pow
 from tinygrad_lite.testing import (
     assert_grads_close,
     central_difference,
     formula,
     to_numpy,
 )
+from tinygrad_lite.value import linear, total
 
 # ---------------------------------------------------------------- construction
 

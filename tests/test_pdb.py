@@ -7,7 +7,6 @@ PYTHONBREAKPOINT is set explicitly so that an environment that disables
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from two_one_network import numpy_reference
 
-from tinygrad_lite import engine
+from tinygrad_lite import autograd
 
 SCRIPT = """
 from tinygrad_lite import Value
@@ -39,14 +38,19 @@ y_pred = z3.sigmoid()
 y_pred.label = "y_pred"
 L = 0.5 * (y - y_pred) ** 2
 L.label = "L"
+BEFORE_BACKWARD
 L.backward(BREAK_AT)
 print("finished: dL/dw1 =", repr(w1.grad))
 """
 
 
-def _run_under_pdb(tmp_path: Path, break_at: str, commands: list[str]) -> str:
+def _run_under_pdb(
+    tmp_path: Path, break_at: str, commands: list[str], before_backward: str = "pass"
+) -> str:
     script = tmp_path / "seed_backprop.py"
-    script.write_text(SCRIPT.replace("BREAK_AT", break_at))
+    script.write_text(
+        SCRIPT.replace("BREAK_AT", break_at).replace("BEFORE_BACKWARD", before_backward)
+    )
     env = dict(os.environ, PYTHONBREAKPOINT="pdb.set_trace", PYTHONUNBUFFERED="1")
     completed = subprocess.run(
         [sys.executable, "-m", "pdb", str(script)],
@@ -62,54 +66,93 @@ def _run_under_pdb(tmp_path: Path, break_at: str, commands: list[str]) -> str:
     return completed.stdout
 
 
-def test_break_at_a_label_under_pdb_shows_the_node_and_its_gradient(tmp_path: Path) -> None:
+CHAIN_RULE_LINE = "-> operand.grad_in_flight += grad * local_grad  # the chain rule"
+
+
+def _stops(transcript: str) -> list[str]:
+    """The source line pdb shows at each stop, in order."""
+    return [line for line in transcript.splitlines() if line.startswith("-> ")]
+
+
+def _chain_rule_line_number() -> int:
+    source = Path(autograd.__file__).read_text().splitlines()
+    return 1 + [line.strip() for line in source].index(CHAIN_RULE_LINE[3:])
+
+
+def test_break_at_stops_on_the_chain_rule_with_this_nodes_locals(tmp_path: Path) -> None:
     ref = numpy_reference()
     transcript = _run_under_pdb(
         tmp_path,
         'break_at="a1"',
         [
-            "continue",  # from the script's first line to the stop inside the backward loop
+            "continue",  # from the script's first line to the stop inside the pass
             "p node.label, grad",
             "p [operand.label for operand in operands], local_grads",
+            "p operand.label, local_grad",
+            "p node.grad",
+            "chain",
             "continue",
         ],
     )
-    assert "_backward_loop()" in transcript  # the stop is inside the engine's one loop
-    assert f"('a1', {ref['a1']!r})" in transcript
+    # the current line is the chain rule itself, in the autograd pass
+    where = f"autograd.py({_chain_rule_line_number()})backward_pass()"
+    assert where in transcript
+    assert _stops(transcript)[1] == CHAIN_RULE_LINE
+    # every local is a1's: its gradient, its one operand z1, sigmoid's local derivative
     sigmoid_derivative_z1 = ref["value:a1"] * (1 - ref["value:a1"])
+    assert f"('a1', {ref['a1']!r})" in transcript
     assert f"(['z1'], ({sigmoid_derivative_z1!r},))" in transcript
+    assert f"('z1', {sigmoid_derivative_z1!r})" in transcript
+    # this pass's gradient is in `grad`, not yet in a1.grad
+    assert "\n(Pdb) 0.0\n" in transcript
+    # `chain` says the step in words, with the numbers of this node
+    assert f"dL/da1 = {ref['a1']:.4g}; to z1: {ref['a1']:.4g} * " in transcript
     assert f"finished: dL/dw1 = {ref['w1']!r}" in transcript  # the pass went on to the end
 
 
-def _line_in_backward_loop(pattern: str) -> int:
-    lines, first = inspect.getsourcelines(engine._backward_loop)
-    matches = [first + i for i, text in enumerate(lines) if re.search(pattern, text)]
-    assert matches, f"no line matching {pattern!r} in _backward_loop"
-    return matches[0]
-
-
-def test_a_conditional_breakpoint_in_the_backward_loop(tmp_path: Path) -> None:
-    # The loop reads `operands = node._operands` once per node, after the node's
-    # gradient for this pass is complete: a natural place for a breakpoint.
-    line = _line_in_backward_loop(r"^\s*operands = node\._operands")
+def test_a_stop_on_a_leaf_shows_no_operand_left_over_from_another_node(tmp_path: Path) -> None:
     ref = numpy_reference()
     transcript = _run_under_pdb(
         tmp_path,
-        "",
-        [
-            f"break {engine.__file__}:{line}, node.label in ('z3', 'w3')",
-            "continue",
-            "p node.label, grad",
-            "continue",
-            "p node.label, grad",
-            "continue",
-        ],
+        'break_at="w3"',
+        ["continue", "p node.label, operands, local_grads", "p operand", "chain", "continue"],
     )
-    assert f"('z3', {ref['z3']!r})" in transcript
-    # w3 is reached through two products: its gradient is their sum (one rounding
-    # away from the notebook's dL_dz3 * (a1 + a2)), printed in full by repr
-    match = re.search(r"\('w3', (-?[0-9.e-]+)\)", transcript)
-    assert match is not None, transcript
-    assert abs(float(match.group(1)) - ref["w3"]) <= 2 * abs(ref["w3"]) * sys.float_info.epsilon
-    assert transcript.index("'z3'") < transcript.index("'w3'")  # users before operands
+    assert "('w3', (), ())" in transcript
+    assert "NameError: name 'operand' is not defined" in transcript
+    assert "(a leaf: nothing to push)" in transcript
     assert f"finished: dL/dw1 = {ref['w1']!r}" in transcript
+
+
+def test_the_gradient_in_flight_is_shown_on_the_operand_it_reached(tmp_path: Path) -> None:
+    ref = numpy_reference()
+    transcript = _run_under_pdb(
+        tmp_path, 'break_at="a1"', ["continue", "p operand", "next", "p operand", "continue"]
+    )
+    before, after = re.findall(r"Value\(label='z1'[^\n]*", transcript)[:2]
+    assert "grad_in_flight" not in before  # nothing has reached z1 yet
+    # after the chain-rule line, a1's share is on its way to z1; z1.grad is still 0.0
+    sigmoid_derivative_z1 = ref["value:a1"] * (1 - ref["value:a1"])
+    assert f"grad=0.0, grad_in_flight={ref['a1'] * sigmoid_derivative_z1!r}" in after
+    assert f"finished: dL/dw1 = {ref['w1']!r}" in transcript
+
+
+def test_plain_steps_from_backward_reach_the_chain_rule_in_a_few_steps(tmp_path: Path) -> None:
+    """`set_trace()` before ``L.backward()``, then ``step`` only: the machinery is
+    skipped, so the chain rule comes within 20 steps (micrograd needs over 200)."""
+    steps = 30
+    transcript = _run_under_pdb(
+        tmp_path,
+        "",
+        ["continue", *["step"] * steps, "continue"],
+        before_backward="import tinygrad_lite; tinygrad_lite.set_trace()",
+    )
+    stops = _stops(transcript)
+    assert stops[1] == "-> L.backward()"  # set_trace stops on the next line: the call
+    steps_taken = stops.index(CHAIN_RULE_LINE) - 1
+    assert steps_taken <= 20, stops
+    # each stop is the lesson: Value.backward, then the pass, never the machinery
+    shown = "\n".join(stops[: steps_taken + 2])
+    for machinery in ("visited.add", "_refuse_overlap", "check_root", "contextlib", "stack.pop"):
+        assert machinery not in shown
+    assert "-> order = topological_order(root)" in shown
+    assert "-> grad = node.grad_in_flight" in shown

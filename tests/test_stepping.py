@@ -137,13 +137,18 @@ def test_stopping_half_way_leaves_the_documented_partial_state(
 
 
 class _Recorder:
-    """A stand-in for pdb: records the backward loop's locals at each breakpoint() call."""
+    """A stand-in for the user's own debugger (``sys.breakpointhook``): records the
+    locals of the backward pass's frame, the one a debugger shows, at each stop."""
 
     def __init__(self) -> None:
         self.stops: list[dict[str, Any]] = []
 
     def __call__(self, *args: object, **kwargs: object) -> None:
-        loop_locals = sys._getframe(1).f_locals
+        frame = sys._getframe(1)
+        while frame.f_code.co_name != "backward_pass":
+            assert frame.f_back is not None
+            frame = frame.f_back
+        loop_locals = frame.f_locals
         stop = {name: loop_locals.get(name) for name in ("node", "grad", "local_grads")}
         stop["node.grad"] = loop_locals["node"].grad  # as it is at the stop, before the push
         self.stops.append(stop)

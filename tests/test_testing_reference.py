@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from tinygrad_lite import Op, Value, apply, grad, linear, total
-from tinygrad_lite.engine import Num
 from tinygrad_lite.testing import (
     formula,
     reference_for,
@@ -23,6 +22,7 @@ from tinygrad_lite.testing import (
 from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF
 from tinygrad_lite.testing.reference import numpy_errors_ignored
 from tinygrad_lite.testing.rounding import sensitivity
+from tinygrad_lite.value import Num
 
 INF, NAN = math.inf, math.nan
 SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-300, -1e-300, 1e300, -1e300]

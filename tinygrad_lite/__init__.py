@@ -1,10 +1,16 @@
 """tinygrad_lite: a scalar autograd engine for learning, teaching and testing backpropagation."""
 
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
-from tinygrad_lite.engine import (
-    BackwardStep,
-    GraphWarning,
-    Op,
+from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
+from tinygrad_lite.explain import explain, explain_lines
+from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
+from tinygrad_lite.ops import Op
+from tinygrad_lite.optim import SGD, Adam
+from tinygrad_lite.player import draw_backward
+from tinygrad_lite.trace import Traced, TraceError, trace
+from tinygrad_lite.training import History, fit
+from tinygrad_lite.value import (
     Value,
     apply,
     as_value,
@@ -13,15 +19,8 @@ from tinygrad_lite.engine import (
     is_grad_enabled,
     linear,
     no_grad,
-    topological_order,
     total,
 )
-from tinygrad_lite.explain import explain, explain_lines
-from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
-from tinygrad_lite.optim import SGD, Adam
-from tinygrad_lite.player import draw_backward
-from tinygrad_lite.trace import Traced, TraceError, trace
-from tinygrad_lite.training import History, fit
 from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
 
 save_graph = save  # a longer name for `save`, for code that also saves models
@@ -59,6 +58,7 @@ __all__ = [
     "no_grad",
     "save",
     "save_graph",
+    "set_trace",
     "topological_order",
     "total",
     "trace",

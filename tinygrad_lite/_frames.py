@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import FrameType
 
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+CONTEXTLIB_FILE = contextlib.__file__  # the package's guards run through contextlib's frames
 
 
 def first_user_frame(frame: FrameType | None) -> tuple[FrameType | None, int]:
@@ -15,7 +17,10 @@ def first_user_frame(frame: FrameType | None) -> tuple[FrameType | None, int]:
     frames were skipped on the way (0 when ``frame`` is already the user's).
     """
     skipped = 0
-    while frame is not None and frame.f_code.co_filename.startswith(PACKAGE_DIR):
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(PACKAGE_DIR)
+        or frame.f_code.co_filename == CONTEXTLIB_FILE
+    ):
         frame = frame.f_back
         skipped += 1
     return frame, skipped

@@ -37,11 +37,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from tinygrad_lite._frames import first_user_frame
-from tinygrad_lite.engine import NO_GRAD_RESULT, BackwardStep, Num, Value, _Mode
+from tinygrad_lite.autograd_machinery import BackwardStep, hooks
 from tinygrad_lite.explain import NodeNames
+from tinygrad_lite.ops import NO_GRAD_RESULT
+from tinygrad_lite.value import Num, Value
 
 __all__ = ["AnomalyError", "CreationSite", "detect_anomaly"]
 
@@ -144,7 +146,7 @@ class _AnomalyDetector:
         The table holds every node made in the block, so a dropped graph is still
         referenced by the table and, inside, by its own nodes' operand tuples. Mark:
         start from the nodes held from outside (`_held_from_outside`) and follow
-        ``_operands``. Sweep: drop the rest, whole graphs at once. The next prune waits
+        ``operands``. Sweep: drop the rest, whole graphs at once. The next prune waits
         until the table has doubled, so the cost per node stays constant.
         """
         held = _held_from_outside(self.sites, self.reported)
@@ -286,7 +288,7 @@ def _held_from_outside(
     for node, tuple_count in zip(nodes, tuple_counts, strict=True):
         if tuple_count > tuple_overhead:
             continue  # someone else holds this tuple too: its references are not explained
-        for operand in node._operands:
+        for operand in node.operands:
             if operand in explained:
                 explained[operand] += 1
     for node in reported:
@@ -300,7 +302,7 @@ def _held_from_outside(
 
 
 def _reachable_in(table: dict[Value, CreationSite | None], start: list[Value]) -> set[Value]:
-    """The nodes of ``table`` reachable from ``start`` through ``_operands``.
+    """The nodes of ``table`` reachable from ``start`` through ``operands``.
 
     The walk stops at nodes outside the table: those were made before the block,
     so their operands are older still and never in it.
@@ -308,7 +310,7 @@ def _reachable_in(table: dict[Value, CreationSite | None], start: list[Value]) -
     reached = set(start)
     stack = list(start)
     while stack:
-        for operand in stack.pop()._operands:
+        for operand in stack.pop().operands:
             if operand not in reached and operand in table:
                 reached.add(operand)
                 stack.append(operand)
@@ -319,20 +321,27 @@ def _refcounts(nodes: list[Value]) -> list[int]:
     return [sys.getrefcount(node) for node in nodes]
 
 
-def _operand_tuple_refcounts(nodes: list[Value]) -> list[int]:
-    # A leaf's empty tuple is shared by every leaf; it holds no node, so it is not counted.
-    return [sys.getrefcount(node._operands) if node._operands else 0 for node in nodes]
+def _operand_tuple_refcounts(nodes: list[Any]) -> list[int]:
+    # A node of one or two operands makes a new tuple on each read of .operands (it
+    # keeps them in slots), which nobody else can hold; a node of more keeps its tuple.
+    return [sys.getrefcount(node.operands) if node.operands else 0 for node in nodes]
+
+
+class _TupleHolder:
+    """Stands in for a node that keeps its operand tuple, to measure that tuple's count."""
+
+    def __init__(self) -> None:
+        self.operands = (object(), object(), object())
 
 
 def _counting_overheads() -> tuple[int, int]:
     """What `_refcounts` reports for a node only a table refers to, and what
     `_operand_tuple_refcounts` reports for a tuple only its node refers to."""
     probe = Value(0.0)  # a leaf: made without the new-node hook
-    probe._operands = (Value(1.0),)  # a new tuple, held by the probe alone
     probe_table: dict[Value, CreationSite | None] = {probe: None}
     del probe
     probe_nodes = list(probe_table)
-    return _refcounts(probe_nodes)[0], _operand_tuple_refcounts(probe_nodes)[0]
+    return _refcounts(probe_nodes)[0], _operand_tuple_refcounts([_TupleHolder()])[0]
 
 
 @contextmanager
@@ -340,15 +349,15 @@ def detect_anomaly() -> Iterator[None]:
     """Raise `AnomalyError` at the first nan/inf of the forward or backward pass (see the
     module docstring). Blocks nest; leaving the block restores the previous state."""
     detector = _AnomalyDetector()
-    previous_new_node = _Mode.on_new_node
-    previous_step = _Mode.on_backward_step
-    _Mode.on_new_node = _chain(detector.on_new_node, previous_new_node)
-    _Mode.on_backward_step = _chain(detector.on_backward_step, previous_step)
+    previous_new_node = hooks.on_new_node
+    previous_step = hooks.on_backward_step
+    hooks.on_new_node = _chain(detector.on_new_node, previous_new_node)
+    hooks.on_backward_step = _chain(detector.on_backward_step, previous_step)
     try:
         yield
     finally:
-        _Mode.on_new_node = previous_new_node
-        _Mode.on_backward_step = previous_step
+        hooks.on_new_node = previous_new_node
+        hooks.on_backward_step = previous_step
 
 
 def _chain(first: Callable[[T], None], then: Callable[[T], None] | None) -> Callable[[T], None]:

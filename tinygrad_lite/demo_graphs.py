@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tinygrad_lite.datasets import two_clusters
-from tinygrad_lite.engine import Value, linear, total
 from tinygrad_lite.nn import MLP
+from tinygrad_lite.value import Value, linear, total
 
 
 def expression() -> Value:

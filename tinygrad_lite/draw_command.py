@@ -16,9 +16,9 @@ import sys
 from typing import Any
 
 from tinygrad_lite.demo_graphs import DEMO_GRAPHS
-from tinygrad_lite.engine import Value
 from tinygrad_lite.expression import ExpressionError, build_expression, parse_assignments
 from tinygrad_lite.player import draw_backward
+from tinygrad_lite.value import Value
 from tinygrad_lite.viz import (
     COLOR_MODES,
     DEFAULT_MAX_NODES,

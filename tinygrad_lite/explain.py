@@ -35,21 +35,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from tinygrad_lite.engine import (
-    ADD,
-    DIV,
-    MUL,
-    NEG,
-    POW,
-    SUB,
-    BackwardStep,
-    Num,
-    PowConst,
-    Value,
-    _backward_loop,
-    _seed_gradient,
-    topological_order,
-)
+from tinygrad_lite.autograd import backward_pass, topological_order
+from tinygrad_lite.autograd_machinery import BackwardStep, Pass, hooks, seed_gradient
+from tinygrad_lite.ops import ADD, DIV, MUL, NEG, POW, SUB, PowConst
+from tinygrad_lite.value import Num, Value
 
 __all__ = [
     "ChainRule",
@@ -285,7 +274,7 @@ def explain_lines(
     """
     _check_limit(limit)
     _selection(output, nodes)  # bad nodes= fail before the pass starts
-    steps = _backward_loop(output, _seed_gradient(grad), records=True, accumulate=False)
+    steps = backward_pass(output, seed_gradient(grad), Pass(records=True, accumulate=False))
     return list(_lines(steps, output, nodes, limit))
 
 
@@ -348,3 +337,25 @@ def _run_cli(args: argparse.Namespace) -> int:
         print(f"tinygrad-lite explain: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def push_line(output: Value, step: BackwardStep) -> str:
+    """What one backward step pushes, in words: the debugger's ``chain`` command.
+
+    ``dL/da1 = 0.01678; to z1: 0.01678 * 0.2445 = 0.004103`` (names as in `explain`)."""
+    names = NodeNames(output)
+    node_name, out_name = names(step.node), names(output)
+    head = f"d{out_name}/d{node_name} = {format_number(step.grad)}"
+    pushes = [
+        f"to {names(operand)}: {format_number(step.grad)} * {format_number(local)} "
+        f"= {format_number(contribution)}"
+        for operand, local, contribution in zip(
+            step.operands, step.local_grads, step.contributions, strict=True
+        )
+    ]
+    return "; ".join([head, *pushes]) if pushes else f"{head} (a leaf: nothing to push)"
+
+
+# backward(explain=True) and the debugger's `chain` command print through these.
+hooks.print_backward = print_backward
+hooks.chain_line = push_line

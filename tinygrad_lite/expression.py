@@ -14,7 +14,7 @@ import ast
 import math
 from collections.abc import Mapping, Sequence
 
-from tinygrad_lite.engine import Value
+from tinygrad_lite.value import Value
 
 __all__ = ["FUNCTIONS", "ExpressionError", "build_expression", "parse_assignments"]
 

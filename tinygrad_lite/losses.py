@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.engine import Op, Value, apply, as_value, ieee_exp, total
+from tinygrad_lite.ops import FloatArray, UnaryOp, ieee_exp
+from tinygrad_lite.value import Value, apply, as_value, total
 
 Targets = Sequence[float | Value] | npt.NDArray[np.floating] | float | Value
 Predictions = Sequence[Value] | Value
@@ -119,7 +120,7 @@ def binary_cross_entropy(
     return _reduce(terms, reduction, "binary_cross_entropy")
 
 
-class Softplus(Op):
+class Softplus(UnaryOp):
     """out = log(1 + exp(z)), computed as ``max(z, 0) + log1p(exp(-|z|))``;  d/dz = sigmoid(z)
 
     That form never overflows and keeps every digit when ``exp(-|z|)`` is tiny,
@@ -136,6 +137,12 @@ class Softplus(Op):
         if isinstance(z, Value):  # grad(..., create_graph=True): the derivative as a graph
             return (z.sigmoid(),)
         return (1.0 / (1.0 + ieee_exp(-z)),)
+
+    def numpy_function(self, x: FloatArray) -> FloatArray:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
+        return 1.0 / (1.0 + np.exp(-x))
 
 
 SOFTPLUS = Softplus()

@@ -47,7 +47,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.engine import Value, as_value, linear
+from tinygrad_lite.value import Value, as_value, linear
 
 Activation = Callable[[Value], Value]
 """A function from one Value to one Value (``Value.sigmoid``, ``Value.tanh``, ...)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from tinygrad_lite.engine import Value, no_grad
+from tinygrad_lite.value import Value, no_grad
 
 
 def _check_number(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:

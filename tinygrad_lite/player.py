@@ -13,8 +13,10 @@ import os
 import re
 from pathlib import Path
 
-from tinygrad_lite.engine import BackwardStep, Value, _backward_loop, topological_order
+from tinygrad_lite.autograd import backward_pass, topological_order
+from tinygrad_lite.autograd_machinery import BackwardStep, Pass
 from tinygrad_lite.explain import ChainRule, NodeNames, format_number
+from tinygrad_lite.value import Value
 from tinygrad_lite.viz import (
     DEFAULT_MAX_NODES,
     _draw,
@@ -121,7 +123,7 @@ def draw_backward(
     visits: list[tuple[Value, float]] = []
     rule = ChainRule(root, names)
     # accumulate=False (as explain_lines): the gradients go to .grad only at the end.
-    for step in _backward_loop(root, 1.0, records=True, accumulate=False):
+    for step in backward_pass(root, 1.0, Pass(records=True, accumulate=False)):
         visits.append((step.node, float(step.grad)))
         texts.append(_step_text(step, rule))
         titles.append(names(step.node))

@@ -55,8 +55,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite import engine, losses
-from tinygrad_lite.engine import Op, Value, topological_order
+from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.ops import Op
+from tinygrad_lite.value import Value, is_grad_enabled
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -65,126 +66,6 @@ TracedFunction = Callable[[list[Value]], Value | Sequence[Value]]
 
 class TraceError(ValueError):
     """``fn`` cannot be replayed as one fixed graph (see the module docstring)."""
-
-
-# --------------------------------------------------------------------------
-# NumPy kernels: for each operation, its forward formula and its local
-# derivatives over a block ``xs`` of shape (nodes, operands, examples).
-# They follow the same formulas as the `Op`s in engine.py.
-# --------------------------------------------------------------------------
-
-Kernel = tuple[
-    Callable[[FloatArray], FloatArray],  # forward(xs) -> (nodes, examples)
-    Callable[[FloatArray, FloatArray], FloatArray | None],  # local grads; None = all 1
-]
-
-
-def _unary(
-    forward: Callable[[FloatArray], FloatArray], derivative: Callable[..., FloatArray]
-) -> Kernel:
-    """A kernel for a one-operand op; ``derivative(x, out)`` on (nodes, examples) arrays."""
-    return (
-        lambda xs: forward(xs[:, 0]),
-        lambda xs, out: derivative(xs[:, 0], out)[:, None, :],
-    )
-
-
-def _power(a: FloatArray, b: FloatArray) -> FloatArray:
-    # As the engine's ieee_pow: a ** 0.5 is sqrt(a), (-inf) ** 0.5 is nan. np.power of
-    # two arrays skips that square root (it does take it for a scalar exponent).
-    return np.where(b == 0.5, np.sqrt(a), np.power(a, b))
-
-
-def _pow_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
-    a, b = xs[:, 0], xs[:, 1]
-    # As the engine's Pow: d/da is 0 where b == 0 (a ** 0 is 1; the formula gives 0 * inf
-    # at a == 0), and d/db taken as 0 where a == 0 and b >= 0.
-    d_base = np.where(b == 0.0, 0.0, b * _power(a, b - 1.0))
-    d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, out * np.log(a))
-    return np.stack((d_base, d_exponent), axis=1)
-
-
-def _relu_grad(x: FloatArray, out: FloatArray) -> FloatArray:
-    # 1 where x > 0, 0 where x <= 0, nan where x is nan (as the engine's Relu).
-    return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, np.nan))
-
-
-def _linear_forward(xs: FloatArray) -> FloatArray:
-    n = (xs.shape[1] - 1) // 2
-    # Summing over axis 1 adds the products one after the other, left to right,
-    # like Linear.forward's loop.
-    products: FloatArray = xs[:, :n] * xs[:, n : 2 * n]
-    result: FloatArray = products.sum(axis=1) + xs[:, -1]
-    return result
-
-
-def _linear_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
-    n = (xs.shape[1] - 1) // 2
-    ones = np.ones_like(xs[:, -1:])
-    return np.concatenate((xs[:, n : 2 * n], xs[:, :n], ones), axis=1)
-
-
-_SUB_SIGNS = np.array([1.0, -1.0])[None, :, None]
-
-_KERNELS: dict[type[Op], Kernel] = {
-    engine.Add: (lambda xs: xs[:, 0] + xs[:, 1], lambda xs, out: None),
-    engine.Sub: (lambda xs: xs[:, 0] - xs[:, 1], lambda xs, out: _SUB_SIGNS),
-    engine.Mul: (lambda xs: xs[:, 0] * xs[:, 1], lambda xs, out: xs[:, ::-1]),
-    engine.Div: (
-        lambda xs: xs[:, 0] / xs[:, 1],
-        lambda xs, out: np.stack((1.0 / xs[:, 1], -(out / xs[:, 1])), axis=1),
-    ),
-    engine.Pow: (lambda xs: _power(xs[:, 0], xs[:, 1]), _pow_grads),
-    engine.Neg: (lambda xs: -xs[:, 0], lambda xs, out: -np.ones_like(xs)),
-    engine.Exp: _unary(np.exp, lambda x, out: out),
-    engine.Log: _unary(np.log, lambda x, out: 1.0 / x),
-    engine.Tanh: _unary(np.tanh, lambda x, out: 1.0 - out * out),
-    engine.Sigmoid: _unary(lambda x: 1.0 / (1.0 + np.exp(-x)), lambda x, out: out * (1.0 - out)),
-    engine.Relu: _unary(lambda x: np.where(x <= 0.0, 0.0, x), _relu_grad),
-    engine.Sum: (lambda xs: xs.sum(axis=1), lambda xs, out: None),
-    engine.Linear: (_linear_forward, _linear_grads),
-    losses.Softplus: _unary(
-        lambda z: np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z))),
-        lambda z, out: 1.0 / (1.0 + np.exp(-z)),
-    ),
-}
-
-
-def _kernel(op: Op) -> Kernel:
-    """The NumPy kernel for ``op``; an op without one runs element by element."""
-    if isinstance(op, engine.PowConst):
-        n = op.exponent
-        if n == 0.0:  # as the engine's PowConst: x ** 0 is 1, derivative 0 (not 0 * inf at 0)
-            return _unary(lambda x: np.power(x, n), lambda x, out: np.zeros_like(x))
-        return _unary(lambda x: np.power(x, n), lambda x, out: n * np.power(x, n - 1.0))
-    kernel = _KERNELS.get(type(op))
-    if kernel is not None:
-        return kernel
-    return _elementwise_kernel(op)
-
-
-def _elementwise_kernel(op: Op) -> Kernel:
-    """A kernel calling the op's own scalar ``forward``/``derivatives`` per element.
-
-    Correct for any `Op` (custom ones made with `apply`), but at Python speed."""
-
-    def forward(xs: FloatArray) -> FloatArray:
-        out = np.empty((xs.shape[0], xs.shape[2]))
-        for node in range(xs.shape[0]):
-            for example in range(xs.shape[2]):
-                out[node, example] = op.forward(xs[node, :, example].tolist())
-        return out
-
-    def local_grads(xs: FloatArray, out: FloatArray) -> FloatArray:
-        grads = np.empty_like(xs)
-        for node in range(xs.shape[0]):
-            for example in range(xs.shape[2]):
-                operands = xs[node, :, example].tolist()
-                derivatives = op.derivatives(operands, float(out[node, example]))
-                grads[node, :, example] = [float(d) for d in derivatives]
-        return grads
-
-    return forward, local_grads
 
 
 # --------------------------------------------------------------------------
@@ -244,7 +125,6 @@ class _Group:
     """Nodes of one depth and one operation, replayed as one NumPy call."""
 
     op: Op
-    kernel: Kernel
     start: int  # the group's nodes are rows start..stop-1
     stop: int
     operand_rows: IntArray  # (nodes, operands)
@@ -290,7 +170,7 @@ class Traced:
         self._single_output = single_output
         self._n_rows = groups[-1].stop if groups else n_inputs + len(leaves)
         self._values: FloatArray | None = None  # (rows, batch) of the last forward
-        self._operands: list[FloatArray] = []  # each group's operand block, for backward
+        self.operands: list[FloatArray] = []  # each group's operand block, for backward
         # Value and gradient arrays per batch size, reused: a fresh (rows, batch)
         # array on every call costs more than the arithmetic of a small network.
         self._buffers: dict[int, tuple[FloatArray, FloatArray]] = {}
@@ -320,10 +200,10 @@ class Traced:
                     )
                 else:
                     operands = values[group.operand_rows]  # (nodes, operands, batch)
-                values[group.start : group.stop] = group.kernel[0](operands)
+                values[group.start : group.stop] = group.op.numpy_forward(operands)
                 operand_blocks.append(operands)  # kept: backward needs them again
         self._values = values
-        self._operands = operand_blocks
+        self.operands = operand_blocks
         outputs: FloatArray = values[self._output_rows].T
         return outputs[:, 0] if self._single_output else outputs
 
@@ -361,10 +241,10 @@ class Traced:
             gradients[row] += seeds[:, position]
         with np.errstate(all="ignore"):
             for group, operands in zip(
-                reversed(self._groups), reversed(self._operands), strict=True
+                reversed(self._groups), reversed(self.operands), strict=True
             ):
                 grad = gradients[group.start : group.stop]  # complete: users come later
-                local_grads = group.kernel[1](operands, values[group.start : group.stop])
+                local_grads = group.op.numpy_derivatives(operands, values[group.start : group.stop])
                 if local_grads is None:  # every local derivative is 1 (sums)
                     contributions = np.broadcast_to(grad[:, None, :], operands.shape)
                 else:
@@ -452,10 +332,10 @@ def _check_same_path(first: _Recording, other: _Recording, example_index: int) -
     other_inputs = {node: i for i, node in enumerate(other.inputs)}
     pairs = list(zip(first.order, other.order, strict=True))
     for index, (a, b) in enumerate(pairs):  # first the structure: ops and operands
-        same = _same_op(a._op, b._op) and [first_position[x] for x in a._operands] == [
-            other_position[x] for x in b._operands
+        same = _same_op(a.operation, b.operation) and [first_position[x] for x in a.operands] == [
+            other_position[x] for x in b.operands
         ]
-        if same and not a._operands:  # a leaf: the same input, or both not inputs
+        if same and not a.operands:  # a leaf: the same input, or both not inputs
             same = first_inputs.get(a) == other_inputs.get(b)
         if not same:
             raise TraceError(
@@ -465,7 +345,7 @@ def _check_same_path(first: _Recording, other: _Recording, example_index: int) -
     if [first_position[x] for x in first.outputs] != [other_position[x] for x in other.outputs]:
         raise TraceError(f"{hint}: the outputs differ between example 0 and {example_index}")
     for index, (a, b) in enumerate(pairs):  # then constants made inside fn
-        made_inside = not a._operands and a not in first_inputs and a is not b
+        made_inside = not a.operands and a not in first_inputs and a is not b
         if made_inside and not _same_number(a.data, b.data):
             raise TraceError(
                 f"{hint}: a constant created inside fn is {a.data!r} for example 0 "
@@ -494,7 +374,7 @@ def trace(fn: TracedFunction, example_inputs: npt.ArrayLike) -> Traced:
     same graph every time, or `TraceError` says where they differ. The first
     example's graph is the one replayed.
     """
-    if not engine.is_grad_enabled():
+    if not is_grad_enabled():
         raise TraceError("trace() inside no_grad() records no graph; call it outside")
     examples = np.asarray(example_inputs, dtype=np.float64)
     if examples.ndim == 1:
@@ -515,27 +395,27 @@ def _compile(recording: _Recording) -> Traced:
     """Lay the recorded nodes out as rows and group them for batched replay."""
     n_inputs = len(recording.inputs)
     row: dict[Value, int] = {node: i for i, node in enumerate(recording.inputs)}
-    leaves = [node for node in recording.order if not node._operands and node not in row]
+    leaves = [node for node in recording.order if not node.operands and node not in row]
     for node in leaves:
         row[node] = len(row)
     # Depth = 1 + deepest operand; nodes of equal depth and op form one group.
     depth: dict[Value, int] = {}
     grouped: dict[tuple[int, Op, int], list[Value]] = {}
     for node in recording.order:
-        if not node._operands:
+        if not node.operands:
             depth[node] = 0
             continue
-        node_depth = 1 + max(depth[operand] for operand in node._operands)
+        node_depth = 1 + max(depth[operand] for operand in node.operands)
         depth[node] = node_depth
-        assert node._op is not None  # only leaves have no op
-        grouped.setdefault((node_depth, node._op, len(node._operands)), []).append(node)
+        assert node.operation is not None  # only leaves have no op
+        grouped.setdefault((node_depth, node.operation, len(node.operands)), []).append(node)
     groups: list[_Group] = []
     for (_, op, _), members in sorted(grouped.items(), key=lambda item: item[0][0]):
         start = len(row)
         for node in members:
             row[node] = len(row)
         operand_rows = np.array(
-            [[row[operand] for operand in node._operands] for node in members], dtype=np.intp
+            [[row[operand] for operand in node.operands] for node in members], dtype=np.intp
         )
         targets = operand_rows.ravel()
         everything = _Scatter.plan(targets, np.ones(len(targets), dtype=bool))
@@ -543,15 +423,12 @@ def _compile(recording: _Recording) -> Traced:
         first = int(targets[0])
         consecutive = np.array_equal(targets, np.arange(first, first + len(targets)))
         block = slice(first, first + len(targets)) if consecutive else None
-        kernel = _kernel(op)
-        groups.append(
-            _Group(op, kernel, start, len(row), operand_rows, block, everything, no_inputs)
-        )
+        groups.append(_Group(op, start, len(row), operand_rows, block, everything, no_inputs))
     output_rows = [row[output] for output in recording.outputs]
     n_nodes = len(recording.order)
     position = {node: i for i, node in enumerate(recording.order)}
     signature = tuple(
-        (node._op, tuple(position[operand] for operand in node._operands))
+        (node.operation, tuple(position[operand] for operand in node.operands))
         for node in recording.order
     )
     return Traced(

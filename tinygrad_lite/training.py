@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.engine import Value, no_grad
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
 from tinygrad_lite.trace import Traced, TraceError, trace
+from tinygrad_lite.value import Value, no_grad
 
 LossSpec = str | Callable[..., Value]
 """A loss by name (see `tinygrad_lite.losses.LOSSES`) or ``loss(predictions, targets) -> Value``."""

@@ -27,7 +27,8 @@ from typing import Any
 
 import graphviz
 
-from tinygrad_lite.engine import Value, topological_order
+from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.value import Value
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -212,7 +213,7 @@ def _reachable(plan: _Plan) -> list[bool]:
     index = plan.index
     while stack:
         i = stack.pop()
-        for position, operand in enumerate(plan.order[i]._operands):
+        for position, operand in enumerate(plan.order[i].operands):
             j = index[operand]
             if not reached[j] and (i, position) not in plan.cut:
                 reached[j] = True
@@ -232,7 +233,7 @@ def _structure_signatures(order: Sequence[Value]) -> tuple[list[int], list[int]]
             key: tuple[object, ...] = ("leaf",)
             size = 0
         else:
-            operand_ids = [index[operand] for operand in value._operands]
+            operand_ids = [index[operand] for operand in value.operands]
             key = (value.op, tuple(signatures[j] for j in operand_ids))
             size = 1 + sum(sizes[j] for j in operand_ids)
         signatures.append(table.setdefault(key, len(table)))
@@ -263,12 +264,12 @@ def _find_repeats(plan: _Plan) -> list[_Repeat]:
     signatures, sizes = _structure_signatures(plan.order)
     repeats = []
     for i, value in enumerate(plan.order):
-        operands = value._operands
+        operands = value.operands
         if len(operands) < 2:
             continue
         groups: dict[int, list[int]] = {}
         for position, operand in enumerate(operands):
-            if operand._operands:  # leaves stay: each is a single box anyway
+            if operand.operands:  # leaves stay: each is a single box anyway
                 groups.setdefault(signatures[plan.index[operand]], []).append(position)
         repeated = [positions for positions in groups.values() if len(positions) >= 2]
         if repeated:
@@ -318,7 +319,7 @@ def _cut_operands(plan: _Plan, repeat: _Repeat) -> None:
     plan.visible = _reachable(plan)
     hidden = sum(1 for was, now in zip(before, plan.visible, strict=True) if was and not now)
     value = plan.order[consumer]
-    operands = value._operands
+    operands = value.operands
     word = "terms" if value.op in ("sum", "+") else "operands"
     name = _display_name(plan, consumer)
     if len(kept) == 1:
@@ -365,7 +366,7 @@ def _neurons(plan: _Plan) -> list[tuple[str | None, int, int | None, list[int]]]
     for i, value in enumerate(plan.order):
         if value.op != "linear":
             continue
-        operands = value._operands
+        operands = value.operands
         n_inputs = (len(operands) - 1) // 2
         parameter_positions = [*range(n_inputs), len(operands) - 1]
         owners = {
@@ -382,7 +383,7 @@ def _neurons(plan: _Plan) -> list[tuple[str | None, int, int | None, list[int]]]
                     parameters.append(plan.index[operand])
         activation = None
         users = plan.consumers[i]
-        if len(users) == 1 and len(plan.order[users[0]]._operands) == 1:
+        if len(users) == 1 and len(plan.order[users[0]].operands) == 1:
             activation = users[0]
         found.append((owner, i, activation, parameters))
     return found
@@ -430,7 +431,7 @@ def _truncate(plan: _Plan, max_nodes: int) -> None:
         ranked.extend(frontier)
         next_frontier = []
         for i in frontier:
-            for position, operand in enumerate(plan.order[i]._operands):
+            for position, operand in enumerate(plan.order[i].operands):
                 j = plan.index[operand]
                 if distance[j] < 0 and plan.visible[j] and (i, position) not in plan.cut:
                     distance[j] = distance[i] + 1
@@ -464,7 +465,7 @@ def _truncate(plan: _Plan, max_nodes: int) -> None:
     for i in range(len(plan.order)):
         if not keep[i]:
             continue
-        for position, operand in enumerate(plan.order[i]._operands):
+        for position, operand in enumerate(plan.order[i].operands):
             j = plan.index[operand]
             if plan.visible[j] and not keep[j] and (i, position) not in plan.cut:
                 plan.cut[(i, position)] = number
@@ -482,7 +483,7 @@ def _make_plan(roots: list[Value], max_nodes: int, collapse: bool) -> _Plan:
     index = {value: i for i, value in enumerate(order)}
     consumers: list[list[int]] = [[] for _ in order]
     for i, value in enumerate(order):
-        for operand in value._operands:
+        for operand in value.operands:
             users = consumers[index[operand]]
             if not users or users[-1] != i:
                 users.append(i)
@@ -671,7 +672,7 @@ def _box_label(plan: _Plan, box: _Box, style: _Style) -> str:
 def _edge_label(value: Value, position: int) -> str | None:
     """Operand roles where order matters: 1/2 for - / **, w1.. x1.. b for linear."""
     op = value.op
-    operands = value._operands
+    operands = value.operands
     if op in ("-", "/", "**") and len(operands) == 2:
         return str(position + 1)
     if op == "linear":
@@ -752,7 +753,7 @@ def _emit(plan: _Plan, style: _Style, rankdir: str, clusters: bool, legend: bool
                 }
                 add_node(path, f"op{i}", op_attributes)
                 edges.append((f"op{i}", f"v{i}", _path_edge(value, value, style)))
-        for position, operand in enumerate(value._operands):
+        for position, operand in enumerate(value.operands):
             j = plan.index[operand]
             summary_number = plan.cut.get((i, position))
             if summary_number is not None:
@@ -943,7 +944,7 @@ def _descendants_on_path(order: Sequence[Value], start: Value) -> set[Value]:
     """``start`` and every value computed from it: the path(s) from it to the output."""
     on_path = {start}
     for value in order:
-        if any(operand in on_path for operand in value._operands):
+        if any(operand in on_path for operand in value.operands):
             on_path.add(value)
     return on_path
 

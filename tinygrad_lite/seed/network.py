@@ -26,8 +26,8 @@ from types import MappingProxyType
 import numpy as np
 
 from tinygrad_lite import viz
-from tinygrad_lite.engine import Value, grad, no_grad
 from tinygrad_lite.seed import text_cells
+from tinygrad_lite.value import Value, grad, no_grad
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
     {"x": 0.5, "y": 0.8, "w1": 0.2, "w2": -0.3, "b1": 0.4, "b2": -0.5, "w3": 0.1, "b3": 0.2}

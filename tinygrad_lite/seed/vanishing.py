@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_lite.datasets import two_clusters
-from tinygrad_lite.engine import ieee_div
 from tinygrad_lite.losses import squared_error
 from tinygrad_lite.nn import MLP
+from tinygrad_lite.ops import ieee_div
 from tinygrad_lite.seed import figures
 from tinygrad_lite.training import predict
 

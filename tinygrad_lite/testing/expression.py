@@ -30,11 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygrad_lite import engine
-from tinygrad_lite.engine import Value
 from tinygrad_lite.testing import reference as ref
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.reference import Array
+from tinygrad_lite.value import Value, linear, total
 
 Step = tuple[object, ...]
 
@@ -188,10 +187,10 @@ class Expression:
             elif exponent is not None:
                 slots.append(args[0] ** exponent)
             elif op == "sum":
-                slots.append(engine.total(args))
+                slots.append(total(args))
             else:
                 n = (len(args) - 1) // 2
-                slots.append(engine.linear(args[:n], args[n : 2 * n], args[-1]))
+                slots.append(linear(args[:n], args[n : 2 * n], args[-1]))
         return slots[-1]
 
     def numpy(self, *arrays: object) -> Array:

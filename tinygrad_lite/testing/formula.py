@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tinygrad_lite import engine
-from tinygrad_lite.engine import Value
+from tinygrad_lite import ops
+from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.value import Value
 
 # Binding strength: higher binds tighter. Python's own precedence.
 _ADDITIVE, _MULTIPLICATIVE, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
 
-_INFIX = {engine.Add: ("+", _ADDITIVE), engine.Sub: ("-", _ADDITIVE)}
-_INFIX_MUL = {engine.Mul: ("*", _MULTIPLICATIVE), engine.Div: ("/", _MULTIPLICATIVE)}
+_INFIX = {ops.Add: ("+", _ADDITIVE), ops.Sub: ("-", _ADDITIVE)}
+_INFIX_MUL = {ops.Mul: ("*", _MULTIPLICATIVE), ops.Div: ("/", _MULTIPLICATIVE)}
 
 
 def _number(x: float) -> tuple[str, int]:
@@ -39,7 +40,7 @@ def _wrap(text_and_strength: tuple[str, int], needed: int) -> str:
 def formula(root: Value, leaves: Sequence[Value] = ()) -> str:
     """``root``'s graph as a formula; shared intermediate nodes get names t1, t2, ..."""
     leaf_names = {leaf: leaf.label or f"x{i}" for i, leaf in enumerate(leaves)}
-    order = engine.topological_order(root)
+    order = topological_order(root)
     uses: dict[Value, int] = {}
     for node in order:
         for operand in node.operands:
@@ -81,17 +82,17 @@ def _render_node(node: Value, operands: list[tuple[str, int]]) -> tuple[str, int
     if op_type in _INFIX_MUL:
         symbol, strength = _INFIX_MUL[op_type]
         return f"{_wrap(operands[0], strength)}{symbol}{_wrap(operands[1], strength + 1)}", strength
-    if isinstance(op, engine.Pow):
+    if isinstance(op, ops.Pow):
         return f"{_wrap(operands[0], _ATOM)}**{_wrap(operands[1], _POWER)}", _POWER
-    if isinstance(op, engine.PowConst):
+    if isinstance(op, ops.PowConst):
         short = format(op.exponent, "g")  # a**2 rather than a**2.0, as the op's name shows it
         number = short if float(short) == op.exponent else repr(op.exponent)
         strength = _UNARY if number.startswith("-") else _ATOM
         exponent = _wrap((number, strength), _POWER)
         return f"{_wrap(operands[0], _ATOM)}**{exponent}", _POWER
-    if isinstance(op, engine.Neg):
+    if isinstance(op, ops.Neg):
         return f"-{_wrap(operands[0], _UNARY)}", _UNARY
-    if isinstance(op, engine.Linear):
+    if isinstance(op, ops.Linear):
         n = (len(operands) - 1) // 2
         terms = [
             f"{_wrap(operands[i], _MULTIPLICATIVE)}*{_wrap(operands[n + i], _MULTIPLICATIVE + 1)}"

@@ -28,11 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygrad_lite import engine
-from tinygrad_lite.engine import Value
+from tinygrad_lite.autograd_machinery import GraphWarning
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF, to_numpy
 from tinygrad_lite.testing.reference import Array, numpy_errors_ignored
+from tinygrad_lite.value import Value
+from tinygrad_lite.value import grad as value_grad
 
 DEFAULT_EPS = 1e-6
 DEFAULT_ATOL = 1e-5
@@ -121,7 +122,7 @@ def _gradient(out: Value, leaves: Sequence[Value], *, create_graph: bool = False
     (no graph to walk: 1 for the leaf it is, 0 for the others)."""
     if out.is_leaf:
         return [Value(1.0 if leaf is out else 0.0) for leaf in leaves]
-    return engine.grad(out, list(leaves), create_graph=create_graph)
+    return value_grad(out, list(leaves), create_graph=create_graph)
 
 
 def _first_derivatives(f: Callable[..., Value], leaves: Sequence[Value]) -> list[float]:
@@ -374,8 +375,8 @@ def assert_grads_close(
     if len(expected) != len(leaf_list):
         raise ValueError(f"{len(leaf_list)} leaves but {len(expected)} expected gradients")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", engine.GraphWarning)  # a leaf root is fine here
-        actual = [g.data for g in engine.grad(root, leaf_list)]
+        warnings.simplefilter("ignore", GraphWarning)  # a leaf root is fine here
+        actual = [g.data for g in value_grad(root, leaf_list)]
     names = [leaf.label or f"x{i}" for i, leaf in enumerate(leaf_list)]
     sizes = [abs(float(e)) for e in expected] if scale is None else [float(s) for s in scale]
     if len(sizes) != len(leaf_list):
@@ -425,8 +426,8 @@ def assert_matches_reference(root: Value, leaves: Sequence[Value], *, rtol: floa
             [value_row],
         )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", engine.GraphWarning)
-        actual = [g.data for g in engine.grad(root, list(leaves))]
+        warnings.simplefilter("ignore", GraphWarning)
+        actual = [g.data for g in value_grad(root, list(leaves))]
     names = [leaf.label or f"x{i}" for i, leaf in enumerate(leaves)]
     rows = [
         DerivativeCheck(f"d out/d {name}", a, float(e), rtol * float(s))

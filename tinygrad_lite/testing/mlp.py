@@ -19,9 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinygrad_lite import engine
-from tinygrad_lite.engine import Value
 from tinygrad_lite.testing.reference import ACTIVATIONS, Array, mlp_backprop
+from tinygrad_lite.value import Value, linear, total
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +98,7 @@ class MLPCase:
                 weights, bias = leaves[f"W{layer}"], leaves[f"b{layer}"][0]
                 activations = [
                     _activate(
-                        engine.linear([row[j] for row in weights], activations, bias[j]),
+                        linear([row[j] for row in weights], activations, bias[j]),
                         activation,
                     )
                     for j in range(len(bias))
@@ -107,7 +106,7 @@ class MLPCase:
             for prediction, wanted in zip(activations, target, strict=True):
                 error = float(wanted) - prediction
                 squared_errors.append(error * error)
-        return 0.5 * engine.total(squared_errors), leaves
+        return 0.5 * total(squared_errors), leaves
 
 
 def _activate(z: Value, name: str) -> Value:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tinygrad_lite.engine import Value
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.reference import Array, Reference, numpy_errors_ignored, reference_for
 from tinygrad_lite.testing.rounding import sensitivity
+from tinygrad_lite.value import Value
 
 UNIT_ROUNDOFF = 2.0**-53
 """u: the largest relative rounding error of one correctly rounded float64 operation."""

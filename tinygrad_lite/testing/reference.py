@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from tinygrad_lite import engine
+from tinygrad_lite import ops
 
 Array = NDArray[np.float64]
 Forward = Callable[[Sequence[Array]], Array]
@@ -185,49 +185,47 @@ def _ones(x: Array) -> Array:
 
 # -- the table: engine Op type -> Reference ---------------------------------
 
-ReferenceFactory = Callable[[engine.Op], Reference]
+ReferenceFactory = Callable[[ops.Op], Reference]
 
-_FACTORIES: dict[type[engine.Op], ReferenceFactory] = {
-    engine.Add: lambda op: Reference(
+_FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
+    ops.Add: lambda op: Reference(
         "+", lambda xs: add(xs[0], xs[1]), lambda xs, out: (_ones(xs[0]), _ones(xs[1]))
     ),
-    engine.Sub: lambda op: Reference(
+    ops.Sub: lambda op: Reference(
         "-", lambda xs: sub(xs[0], xs[1]), lambda xs, out: (_ones(xs[0]), -_ones(xs[1]))
     ),
-    engine.Mul: lambda op: Reference(
+    ops.Mul: lambda op: Reference(
         "*", lambda xs: mul(xs[0], xs[1]), lambda xs, out: (xs[1], xs[0])
     ),
-    engine.Div: lambda op: Reference(
+    ops.Div: lambda op: Reference(
         "/", lambda xs: div(xs[0], xs[1]), lambda xs, out: div_derivatives(xs[0], xs[1])
     ),
-    engine.Pow: lambda op: Reference(
+    ops.Pow: lambda op: Reference(
         "**", lambda xs: power(xs[0], xs[1]), lambda xs, out: power_derivatives(xs[0], xs[1])
     ),
-    engine.PowConst: lambda op: _power_constant(op),
-    engine.Neg: lambda op: Reference(
-        "neg", lambda xs: neg(xs[0]), lambda xs, out: (-_ones(xs[0]),)
-    ),
-    engine.Exp: lambda op: Reference("exp", lambda xs: exp(xs[0]), lambda xs, out: (exp(xs[0]),)),
-    engine.Log: lambda op: Reference("log", lambda xs: log(xs[0]), lambda xs, out: (1.0 / xs[0],)),
-    engine.Tanh: lambda op: Reference(
+    ops.PowConst: lambda op: _power_constant(op),
+    ops.Neg: lambda op: Reference("neg", lambda xs: neg(xs[0]), lambda xs, out: (-_ones(xs[0]),)),
+    ops.Exp: lambda op: Reference("exp", lambda xs: exp(xs[0]), lambda xs, out: (exp(xs[0]),)),
+    ops.Log: lambda op: Reference("log", lambda xs: log(xs[0]), lambda xs, out: (1.0 / xs[0],)),
+    ops.Tanh: lambda op: Reference(
         "tanh", lambda xs: tanh(xs[0]), lambda xs, out: (tanh_derivative(xs[0]),)
     ),
-    engine.Sigmoid: lambda op: Reference(
+    ops.Sigmoid: lambda op: Reference(
         "sigmoid", lambda xs: sigmoid(xs[0]), lambda xs, out: (sigmoid_derivative(xs[0]),)
     ),
-    engine.Relu: lambda op: Reference(
+    ops.Relu: lambda op: Reference(
         "relu", lambda xs: relu(xs[0]), lambda xs, out: (relu_derivative(xs[0]),)
     ),
-    engine.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
-    engine.Linear: lambda op: Reference(
+    ops.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
+    ops.Linear: lambda op: Reference(
         "linear", linear_form, lambda xs, out: linear_form_derivatives(xs)
     ),
 }
 
 
-def _power_constant(op: engine.Op) -> Reference:
+def _power_constant(op: ops.Op) -> Reference:
     """a ** n for the op's fixed number n;  d/da = n * a**(n-1) (see `power_rule`)."""
-    if not isinstance(op, engine.PowConst):
+    if not isinstance(op, ops.PowConst):
         raise TypeError(f"expected a PowConst operation, got {op!r}")
     n = float(op.exponent)
     return Reference(
@@ -247,7 +245,7 @@ def power_rule(a: Array, n: float) -> Array:
     return result
 
 
-def reference_for(op: engine.Op) -> Reference:
+def reference_for(op: ops.Op) -> Reference:
     """The NumPy `Reference` of an engine operation.
 
     Raises `LookupError` naming the operation when none is known; add one
@@ -264,16 +262,14 @@ def reference_for(op: engine.Op) -> Reference:
     )
 
 
-def register_reference(
-    op_type: type[engine.Op], forward: Forward, derivatives: Derivatives
-) -> None:
+def register_reference(op_type: type[ops.Op], forward: Forward, derivatives: Derivatives) -> None:
     """Give a custom `Op` subclass its NumPy reference.
 
     ``forward(xs)`` and ``derivatives(xs, out)`` take a list of arrays (one per
     operand) like the `Op` methods take floats. Registering again replaces
     the previous reference of ``op_type``.
     """
-    if not (isinstance(op_type, type) and issubclass(op_type, engine.Op)):
+    if not (isinstance(op_type, type) and issubclass(op_type, ops.Op)):
         raise TypeError(f"register_reference() needs an Op subclass, got {op_type!r}")
     if not callable(forward) or not callable(derivatives):
         raise TypeError("register_reference() needs callable forward and derivatives")

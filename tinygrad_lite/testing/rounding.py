@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tinygrad_lite import engine
+from tinygrad_lite import ops
 from tinygrad_lite.testing.reference import Array
 
 Sensitivity = tuple[tuple[Array, ...], tuple[tuple[Array, ...], ...]]
@@ -38,32 +38,30 @@ def _zeros(count: int, like: Array) -> tuple[tuple[Array, ...], ...]:
     return tuple(tuple(zero for _ in range(count)) for _ in range(count))
 
 
-def sensitivity(
-    op: engine.Op, xs: Sequence[Array], out: Array, local: Sequence[Array]
-) -> Sensitivity:
+def sensitivity(op: ops.Op, xs: Sequence[Array], out: Array, local: Sequence[Array]) -> Sensitivity:
     """Rounding magnitude of each local derivative and its curvature (see the module doc)."""
     n = len(xs)
     zero = np.zeros_like(out)
-    if isinstance(op, (engine.Add, engine.Sub, engine.Neg, engine.Sum, engine.Relu)):
+    if isinstance(op, (ops.Add, ops.Sub, ops.Neg, ops.Sum, ops.Relu)):
         return tuple(zero for _ in xs), _zeros(n, out)  # exact constant derivatives
-    if isinstance(op, engine.Mul):
+    if isinstance(op, ops.Mul):
         one = np.ones_like(out)
         return (zero, zero), ((zero, one), (one, zero))  # d/da = b exactly, d/db = a
-    if isinstance(op, engine.Linear):
+    if isinstance(op, ops.Linear):
         k = (n - 1) // 2
         curvature = [[zero] * n for _ in range(n)]
         for i in range(k):  # d/dwi = xi and d/dxi = wi: each moves with the other
             curvature[i][k + i] = np.ones_like(out)
             curvature[k + i][i] = np.ones_like(out)
         return tuple(zero for _ in xs), tuple(tuple(row) for row in curvature)
-    if isinstance(op, engine.Div):
+    if isinstance(op, ops.Div):
         a, b = xs
         inv_b2 = 1.0 / (b * b)
         return (
             (np.abs(1.0 / b), 2.0 * np.abs(a) * inv_b2),
             ((zero, inv_b2), (inv_b2, 2.0 * np.abs(a) * inv_b2 / np.abs(b))),
         )
-    if isinstance(op, engine.Pow):
+    if isinstance(op, ops.Pow):
         a, b = xs
         log_a = np.log(np.abs(a))
         mixed = np.abs(np.power(a, b - 1.0) * (1.0 + b * log_a))
@@ -77,19 +75,19 @@ def sensitivity(
                 (mixed, np.abs(np.power(a, b) * log_a * log_a)),
             ),
         )
-    if isinstance(op, engine.PowConst):
+    if isinstance(op, ops.PowConst):
         p = op.exponent
         if p * (p - 1.0) == 0.0:  # a**0 and a**1: constant derivative (avoid 0 * inf at a = 0)
             return (3.0 * np.abs(local[0]),), ((zero,),)
         return (3.0 * np.abs(local[0]),), ((np.abs(p * (p - 1.0) * np.power(xs[0], p - 2.0)),),)
-    if isinstance(op, engine.Exp):
+    if isinstance(op, ops.Exp):
         return (np.abs(local[0]),), ((np.abs(np.exp(xs[0])),),)
-    if isinstance(op, engine.Log):
+    if isinstance(op, ops.Log):
         return (np.abs(local[0]),), ((1.0 / (xs[0] * xs[0]),),)
-    if isinstance(op, engine.Tanh):
+    if isinstance(op, ops.Tanh):
         t = np.tanh(xs[0])
         return (1.0 + 5.0 * t * t,), ((np.abs(2.0 * t * (1.0 - t * t)),),)
-    if isinstance(op, engine.Sigmoid):
+    if isinstance(op, ops.Sigmoid):
         s = 1.0 / (1.0 + np.exp(-xs[0]))
         return (s * (1.0 + 2.0 * s) + np.abs(local[0]),), (
             (np.abs(s * (1.0 - s) * (1.0 - 2.0 * s)),),
