@@ -11,13 +11,14 @@ way its users would write it:
 
 * ``tinygrad_lite``: `tinygrad_lite.nn.MLP` (one `linear` node and one
   activation node per neuron), `squared_error` (one `total` node), `SGD`.
-* ``tinygrad_lite_products``: the same engine written like micrograd's MLP:
-  a neuron is ``sum(w*x for ...) + b`` built from binary ``*`` and ``+`` nodes,
-  then ``.sigmoid()``; the loss is Python's ``sum`` of per-example terms.
-* ``micrograd``: micrograd 0.1.0's own `MLP` for the parameters and its
-  neuron formula, with a one-node sigmoid ADDED HERE (micrograd has none).
-* ``torch``: PyTorch 0-dim float64 tensors, the same scalar formulation as
-  micrograd (``torch.sigmoid`` per neuron).
+* ``micrograd``: micrograd 0.1.0 with its own `MLP`'s neuron formula
+  (``sum(w*x for ...) + b`` from binary ``*`` and ``+`` nodes, then the
+  activation), a one-node sigmoid ADDED for the benchmark (`benchmarks.engines`),
+  and Python's ``sum`` of per-example terms: `benchmarks.user_code.seed_trainer`.
+  That user code on tinygrad_lite is the same-graph comparison
+  (`benchmarks.same_graph`), reported first.
+* ``torch``: PyTorch 0-dim float64 tensors, the forward of the same user code
+  (``Tensor.sigmoid`` per neuron), torch's own in-place update.
 * ``numpy``: the seed notebook's own loop body.
 * ``floor`` and ``floor_fused``: not an engine, a lower bound (`benchmarks.floor`):
   tinygrad_lite's graph built and differentiated by stripped-down code with
@@ -99,83 +100,13 @@ def _epoch_tinygrad_lite(points: int) -> tuple[Callable[[], object], int]:
     return epoch, nodes
 
 
-def _epoch_tinygrad_lite_products(points: int) -> tuple[Callable[[], object], int]:
-    from tinygrad_lite import Value, topological_order
-
-    X, y, W1, W2 = seed_data(points)
-    hidden = [([Value(W1[i, j]) for i in range(2)], Value(0.0)) for j in range(16)]
-    output = ([Value(W2[j, 0]) for j in range(16)], Value(0.0))
-    params = [p for w, b in [*hidden, output] for p in (*w, b)]
-    rows, targets = X.tolist(), y.tolist()
-
-    def neuron(weights: list[Value], bias: Value, inputs: list[Any]) -> Value:
-        return sum((w * x for w, x in zip(weights, inputs, strict=True)), bias).sigmoid()
-
-    def epoch() -> object:
-        losses = []
-        for row, target in zip(rows, targets, strict=True):
-            h = [neuron(w, b, row) for w, b in hidden]
-            prediction = neuron(*output, h)
-            losses.append(0.5 * (target - prediction) ** 2)
-        loss = sum(losses)
-        loss.backward()
-        for p in params:
-            p.data -= LEARNING_RATE * p.grad
-            p.grad = 0.0
-        return loss
-
-    nodes = len(topological_order(epoch()))  # type: ignore[arg-type]
-    return epoch, nodes
-
-
 def _epoch_micrograd(points: int) -> tuple[Callable[[], object], int]:
-    from micrograd.engine import Value
-    from micrograd.nn import MLP
+    # micrograd's own MLP formula (`sum` of products, then the activation), with a
+    # one-node sigmoid added in micrograd's style: the user code of benchmarks.user_code
+    from benchmarks.engines import micrograd_value
+    from benchmarks.user_code import seed_trainer
 
-    # ---- ADDED FOR THIS BENCHMARK: micrograd 0.1.0 has no sigmoid. One node,
-    # written in micrograd's own style (a closure for the backward step).
-    def sigmoid(self: Value) -> Value:
-        out = Value(1.0 / (1.0 + math.exp(-self.data)), (self,), "sigmoid")
-
-        def _backward() -> None:
-            self.grad += out.data * (1.0 - out.data) * out.grad
-
-        out._backward = _backward
-        return out
-
-    Value.sigmoid = sigmoid
-    # ---- end of the addition
-
-    X, y, W1, W2 = seed_data(points)
-    model = MLP(2, [16, 1])
-    for j, n in enumerate(model.layers[0].neurons):
-        for i in range(2):
-            n.w[i].data = float(W1[i, j])
-        n.b.data = 0.0
-    out_neuron = model.layers[1].neurons[0]
-    for j in range(16):
-        out_neuron.w[j].data = float(W2[j, 0])
-    out_neuron.b.data = 0.0
-    params = model.parameters()
-    rows, targets = X.tolist(), y.tolist()
-
-    def neuron(n: Any, inputs: list[Any]) -> Any:
-        # micrograd's Neuron.__call__ formula, with the added sigmoid instead of relu
-        return sum((wi * xi for wi, xi in zip(n.w, inputs, strict=True)), n.b).sigmoid()
-
-    def epoch() -> object:
-        losses = []
-        for row, target in zip(rows, targets, strict=True):
-            h = [neuron(n, row) for n in model.layers[0].neurons]
-            prediction = neuron(out_neuron, h)
-            losses.append(0.5 * (target - prediction) ** 2)
-        loss = sum(losses)
-        loss.backward()
-        for p in params:
-            p.data -= LEARNING_RATE * p.grad
-        model.zero_grad()
-        return loss
-
+    epoch, _ = seed_trainer(micrograd_value(), points)
     return epoch, _micrograd_node_count(epoch())
 
 
@@ -194,26 +125,16 @@ def _micrograd_node_count(root: Any) -> int:
 def _epoch_torch(points: int) -> tuple[Callable[[], object], int]:
     import torch
 
-    X, y, W1, W2 = seed_data(points)
+    from benchmarks.user_code import seed_model
 
-    def parameter(value: float) -> torch.Tensor:
-        return torch.tensor(float(value), dtype=torch.float64, requires_grad=True)
+    def parameter(value: float) -> Any:
+        return torch.tensor(value, dtype=torch.float64, requires_grad=True)
 
-    hidden = [([parameter(W1[i, j]) for i in range(2)], parameter(0.0)) for j in range(16)]
-    output = ([parameter(W2[j, 0]) for j in range(16)], parameter(0.0))
-    params = [p for w, b in [*hidden, output] for p in (*w, b)]
-    rows, targets = X.tolist(), y.tolist()
-
-    def neuron(weights: list[Any], bias: Any, inputs: list[Any]) -> Any:
-        return torch.sigmoid(sum((w * x for w, x in zip(weights, inputs, strict=True)), bias))
+    # the user code of benchmarks.user_code (a tensor has .sigmoid()); torch's own update
+    forward, _, params = seed_model(parameter, points)
 
     def epoch() -> object:
-        losses = []
-        for row, target in zip(rows, targets, strict=True):
-            h = [neuron(w, b, row) for w, b in hidden]
-            prediction = neuron(*output, h)
-            losses.append(0.5 * (target - prediction) ** 2)
-        loss = sum(losses)
+        loss = forward()
         loss.backward()
         with torch.no_grad():
             for p in params:
@@ -259,7 +180,6 @@ def _epoch_floor_fused(points: int) -> tuple[Callable[[], object], int]:
 
 EPOCH_ENGINES: dict[str, Callable[[int], tuple[Callable[[], object], int]]] = {
     "tinygrad_lite": _epoch_tinygrad_lite,
-    "tinygrad_lite_products": _epoch_tinygrad_lite_products,
     "micrograd": _epoch_micrograd,
     "torch": _epoch_torch,
     "numpy": _epoch_numpy,
@@ -385,10 +305,13 @@ def memory_per_node(engine: str, n_nodes: int) -> Result:
 # --------------------------------------------------------------------------
 
 
-def chain(engine: str, n_operations: int, collector: bool = True) -> Result:
-    """Build ``v = v * 1.0000001 + 0.0`` for ``n_operations / 2`` rounds (so
-    ``n_operations`` operations, twice as many nodes with the constants), then
-    backward. ``collector=False`` pauses Python's cyclic garbage collector."""
+def chain(
+    engine: str, n_operations: int, collector: bool = True, multiply_only: bool = False
+) -> Result:
+    """Build a chain ``n_operations`` operations deep, then backward. With
+    ``multiply_only``, ``v = v * 1.0000001`` repeated; else ``v = v * 1.0000001 + 0.0``
+    for ``n_operations / 2`` rounds (twice as many nodes with the constants).
+    ``collector=False`` pauses Python's cyclic garbage collector."""
     if engine == "tinygrad_lite":
         from tinygrad_lite import Value
 
@@ -406,22 +329,28 @@ def chain(engine: str, n_operations: int, collector: bool = True) -> Result:
     if not collector:
         gc.disable()
     try:
-        start = time.perf_counter()
-        for _ in range(n_operations // 2):
-            v = v * 1.0000001 + 0.0
+        cpu_start, start = time.process_time(), time.perf_counter()
+        if multiply_only:
+            for _ in range(n_operations):
+                v = v * 1.0000001
+        else:
+            for _ in range(n_operations // 2):
+                v = v * 1.0000001 + 0.0
         built = time.perf_counter()
         try:
             v.backward()
         except RecursionError:
             return {"error": "RecursionError", "build": built - start}
         done = time.perf_counter()
+        cpu = time.process_time() - cpu_start
     finally:
         gc.enable()
-    expected = 1.0000001 ** (n_operations // 2)
+    expected = 1.0000001 ** (n_operations if multiply_only else n_operations // 2)
     return {
         "build": built - start,
         "backward": done - built,
         "total": done - start,
+        "cpu": cpu,
         "grad_ok": math.isclose(float(first.grad), expected, rel_tol=1e-9),
     }
 
