@@ -18,7 +18,7 @@ import os
 import pdb
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -114,20 +114,13 @@ class Pass:
         self.break_at = break_at
         self.stops: frozenset[Any] | tuple[()] = ()
 
-    def local_derivatives(self, node: Any, operands: Sequence[Any]) -> Sequence[Num]:
-        """d(node)/d(operand) for each operand: floats, or Values with ``create_graph``."""
-        op: Op = node.operation
-        if self.create_graph:
-            token = deriving_as_graph.set(op)
-            try:
-                local_grads = op.derivatives(operands, node)
-            finally:
-                deriving_as_graph.reset(token)
-        else:
-            local_grads = op.derivatives([operand.data for operand in operands], node.data)
-        if not isinstance(local_grads, (tuple, list)) or len(local_grads) != len(operands):
-            raise TypeError(_count_message(op, len(operands), local_grads))
-        return local_grads
+    def settings(
+        self,
+    ) -> tuple[Callable[[Any], tuple[Sequence[Any], Sequence[Num]]], Container[Any], bool, bool]:
+        """What the pass needs per node, read once: how to get local derivatives,
+        where to stop, whether to add to ``.grad``, whether to record steps."""
+        derivatives = graph_derivatives if self.create_graph else float_derivatives
+        return derivatives, self.stops, self.accumulate, self.records
 
     @contextmanager
     def guard(self, root: Any, order: list[Any]) -> Iterator[None]:
@@ -161,6 +154,47 @@ class Pass:
             breakpoint()  # the user's own debugger: it stops here, one frame inside the pass
             return
         Debugger().stop_at_chain_rule(sys._getframe(1))
+
+
+def float_derivatives(node: Any) -> tuple[Sequence[Any], Sequence[float]]:
+    """The node's operands, and d(node)/d(operand) for each as floats, from its `Op`."""
+    # speed: the operand slots read directly, the floats as a tuple display
+    first, second = node._x, node._y
+    if second is not None:
+        operands: Sequence[Any] = (first, second)
+        local_grads = node.operation.derivatives((first.data, second.data), node.data)
+    elif first is not None:
+        operands = (first,)
+        local_grads = node.operation.derivatives((first.data,), node.data)
+    elif node._xs is None:
+        return (), ()  # a leaf: nothing to push
+    else:
+        operands = node._xs
+        local_grads = node.operation.derivatives([x.data for x in operands], node.data)
+    if type(local_grads) is not tuple or len(local_grads) != len(operands):
+        _check_count(node.operation, len(operands), local_grads)
+    return operands, local_grads
+
+
+def graph_derivatives(node: Any) -> tuple[Sequence[Any], Sequence[Any]]:
+    """The node's operands, and d(node)/d(operand) for each as Values: the Op's
+    formula run on the operand nodes themselves, so the gradient is a graph
+    (``create_graph``)."""
+    op: Op = node.operation
+    operands = node.operands
+    token = deriving_as_graph.set(op)  # Value.__float__ refuses to cut the graph
+    try:
+        local_grads = op.derivatives(operands, node)
+    finally:
+        deriving_as_graph.reset(token)
+    _check_count(op, len(operands), local_grads)
+    return operands, local_grads
+
+
+def _check_count(op: Op, expected: int, local_grads: object) -> None:
+    """Refuse derivatives() that do not give one local derivative per operand."""
+    if not isinstance(local_grads, (tuple, list)) or len(local_grads) != expected:
+        raise TypeError(_count_message(op, expected, local_grads))
 
 
 # --------------------------------------------------------------------------

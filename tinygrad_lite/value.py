@@ -118,25 +118,33 @@ class Value:
     # -- arithmetic: each operation records one node ---------------------------
 
     def __add__(self, other: object) -> Value:
-        return _binary(ADD, self, _operand(other, "+"))
+        if type(other) is not Value:  # speed: no call for the usual Value operand
+            other = _operand(other, "+")
+        return _binary(ADD, self, other)
 
     def __radd__(self, other: object) -> Value:
         return _binary(ADD, _operand(other, "+"), self)
 
     def __sub__(self, other: object) -> Value:
-        return _binary(SUB, self, _operand(other, "-"))
+        if type(other) is not Value:  # speed: no call for the usual Value operand
+            other = _operand(other, "-")
+        return _binary(SUB, self, other)
 
     def __rsub__(self, other: object) -> Value:
         return _binary(SUB, _operand(other, "-"), self)
 
     def __mul__(self, other: object) -> Value:
-        return _binary(MUL, self, _operand(other, "*"))
+        if type(other) is not Value:  # speed: no call for the usual Value operand
+            other = _operand(other, "*")
+        return _binary(MUL, self, other)
 
     def __rmul__(self, other: object) -> Value:
         return _binary(MUL, _operand(other, "*"), self)
 
     def __truediv__(self, other: object) -> Value:
-        return _binary(DIV, self, _operand(other, "/"))
+        if type(other) is not Value:  # speed: no call for the usual Value operand
+            other = _operand(other, "/")
+        return _binary(DIV, self, other)
 
     def __rtruediv__(self, other: object) -> Value:
         return _binary(DIV, _operand(other, "/"), self)
