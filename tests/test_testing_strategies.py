@@ -12,6 +12,7 @@ from hypothesis import find, given, settings
 
 from tinygrad_lite import topological_order
 from tinygrad_lite.testing import Expression, MLPCase, expressions, finite_values, mlps
+from tinygrad_lite.testing.expression import FUNCTION_REFERENCES
 from tinygrad_lite.testing.strategies import (
     ALL_OPS,
     DOMAIN_MARGIN,
@@ -59,12 +60,16 @@ def test_expressions_stay_where_every_operation_is_smooth(expression: Expression
     assert _depth(expression) <= 3
     for node in topological_order(root):
         assert np.isfinite(node.data) and abs(node.data) <= MAGNITUDE_LIMIT
-        if node.op in ("log", "**"):
+        if node.op == "**":
             assert node.operands[0].data >= DOMAIN_MARGIN
         if node.op == "/":
             assert abs(node.operands[1].data) >= DOMAIN_MARGIN
-        if node.op == "relu":
-            assert abs(node.operands[0].data) >= KINK_MARGIN
+        reference = FUNCTION_REFERENCES.get(node.op)
+        if reference is not None:  # log's argument >= 0.1, relu's at least 0.01 from 0, ...
+            low, high = reference.smooth_on
+            x = node.operands[0].data
+            assert low + DOMAIN_MARGIN <= x <= high - DOMAIN_MARGIN
+            assert all(abs(x - kink) >= KINK_MARGIN for kink in reference.kinks)
     assert float(expression.numpy(*expression.leaf_values)) == pytest.approx(root.data, rel=1e-12)
 
 
@@ -97,7 +102,7 @@ def test_expression_repr_is_valid_python_for_example_decorators() -> None:
     [
         ((), (("neg", 0),), "at least one leaf"),
         ((1.0,), (), "at least one step"),
-        ((1.0,), (("sin", 0),), "'sin' is not an operation"),
+        ((1.0,), (("erf", 0),), "'erf' is not an operation"),
         ((1.0,), (("+", 0),), "'\\+' takes 2 slots"),
         ((1.0,), (("neg", 1),), "slot 1 is not one of the 1 slots"),
         ((1.0,), (("linear", 0, 0),), "2n\\+1 slots"),
@@ -112,8 +117,8 @@ def test_expression_rejects_malformed_programs(
 
 
 def test_expressions_rejects_unknown_operations_and_bad_sizes() -> None:
-    with pytest.raises(ValueError, match="unknown operations \\['sin'\\]"):
-        expressions(ops=("sin",))
+    with pytest.raises(ValueError, match="unknown operations \\['erf'\\]"):
+        expressions(ops=("erf",))
     with pytest.raises(ValueError, match="n_leaves"):
         expressions(n_leaves=0)
 

@@ -16,7 +16,12 @@ import sys
 from typing import Any
 
 from tinygrad_lite.demo_graphs import DEMO_GRAPHS
-from tinygrad_lite.expression import ExpressionError, build_expression, parse_assignments
+from tinygrad_lite.expression import (
+    FUNCTIONS,
+    ExpressionError,
+    build_expression,
+    parse_assignments,
+)
 from tinygrad_lite.player import draw_backward
 from tinygrad_lite.value import Value
 from tinygrad_lite.viz import (
@@ -39,8 +44,11 @@ def register_cli(subparsers: Any) -> None:
         description=(
             "Draw the computation graph of EXPR (with NAME=NUMBER values for its names) "
             "or of a demo graph, after one backward pass so gradients show. Expressions "
-            "allow numbers, names, + - * / **, unary -, and exp, log, tanh, sigmoid, "
-            "relu (x.tanh() or tanh(x)). Demo graphs: " + ", ".join(DEMO_GRAPHS) + "."
+            "allow numbers, names, + - * / **, unary -, and "
+            + ", ".join(FUNCTIONS)
+            + " (x.tanh() or tanh(x)). Demo graphs: "
+            + ", ".join(DEMO_GRAPHS)
+            + "."
         ),
     )
     parser.add_argument("what", nargs="?", metavar="EXPR_OR_DEMO")

@@ -2,10 +2,11 @@
 
 ``build_expression("(a*b + c).tanh()", {"a": 2, "b": -3, "c": 10})`` parses the
 text with `ast` and builds the graph from a whitelist of syntax: numbers, names
-given values, ``+ - * / **``, unary ``-`` and ``+``, and the `Value` methods
-exp, log, tanh, sigmoid and relu (as ``x.tanh()`` or ``tanh(x)``). Nothing is
-ever passed to `eval`; anything else raises `ExpressionError` naming the part
-of the text that is not allowed.
+given values, ``+ - * / **``, unary ``-`` and ``+``, and the named functions
+of one operand, `tinygrad_lite.ops.FUNCTIONS` (exp, log, tanh, sigmoid, relu,
+...), as ``x.tanh()`` or ``tanh(x)``. Nothing is ever passed to `eval`;
+anything else raises `ExpressionError` naming the part of the text that is not
+allowed.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import ast
 import math
 from collections.abc import Mapping, Sequence
 
-from tinygrad_lite.value import Value
+from tinygrad_lite import ops
+from tinygrad_lite.value import Value, apply
 
 __all__ = ["FUNCTIONS", "ExpressionError", "build_expression", "parse_assignments"]
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+FUNCTIONS = tuple(ops.FUNCTIONS)
+"""The names of the functions an expression may call, from the ops registry."""
 MAX_EXPRESSION_LENGTH = 2000  # a command-line expression; keeps parsing and drawing small
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -155,5 +158,4 @@ class _Builder:
             if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
                 raise ExpressionError(f"{self.fragment(node)!r}: {function.id}() takes one value")
             operand, name = self.build(node.args[0]), function.id
-        result: Value = getattr(operand, name)()  # name is one of FUNCTIONS
-        return result
+        return apply(ops.FUNCTIONS[name], operand)

@@ -12,7 +12,10 @@ An `Op` holds, side by side:
   `explain`, `formula`, the drawings and the player.
 
 Adding an operation touches this module (and the independent test oracle in
-`tinygrad_lite.testing.reference`, the tests and the docs), nothing else.
+`tinygrad_lite.testing.reference`, the tests and the docs), nothing else. A
+named function of one operand (``x.exp()``, ``x.tanh()``) is also listed in
+`FUNCTIONS`, from which the command-line parser and the property-test
+strategies learn it; `Value` gets a one-line method calling it.
 
 Floats follow IEEE-754 like NumPy: where Python raises (``1 / 0``,
 ``math.exp(1000)``, ``math.log(0)``) the helpers below return inf or nan.
@@ -627,3 +630,11 @@ class NoGradResult(Leaf):
 ADD, SUB, MUL, DIV, POW, NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
 EXP, LOG, TANH, SIGMOID, RELU = Exp(), Log(), Tanh(), Sigmoid(), Relu()
 SUM, LINEAR, LEAF, NO_GRAD_RESULT = Sum(), Linear(), Leaf(), NoGradResult()
+
+
+FUNCTIONS: dict[str, UnaryOp] = {op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU)}
+"""Every named function of one operand, by name: ``x.<name>()`` is its `Value` method.
+
+The tools that list functions read this registry (the command-line expression
+parser, the property-test strategies), so a new function added here reaches
+them without changes of their own."""

@@ -17,8 +17,10 @@ A step is a tuple ``(op, *slots)``:
 * ``("+", i, j)``, ``("-", i, j)``, ``("*", i, j)``, ``("/", i, j)``, ``("**", i, j)``
   (a `Value` exponent);
 * ``("**2", i)`` and any ``"**<number>"``: a number exponent;
-* ``("neg", i)``, ``("exp", i)``, ``("log", i)``, ``("tanh", i)``, ``("sigmoid", i)``,
-  ``("relu", i)``;
+* ``("neg", i)``, and ``("exp", i)``, ``("tanh", i)``, ... for every named function
+  of one operand in `tinygrad_lite.ops.FUNCTIONS` (the NumPy side evaluates it with
+  that operation's formula in `tinygrad_lite.testing.reference`, never with the
+  engine's);
 * ``("sum", i, j, ...)`` (`total`) and ``("linear", w1..wn, x1..xn, b)`` (`linear`);
 * ``("const", number)``: a constant leaf, not an input.
 """
@@ -30,28 +32,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinygrad_lite import ops
 from tinygrad_lite.testing import reference as ref
 from tinygrad_lite.testing.formula import formula
-from tinygrad_lite.testing.reference import Array
-from tinygrad_lite.value import Value, linear, total
+from tinygrad_lite.testing.reference import Array, Reference, reference_for
+from tinygrad_lite.value import Value, apply, linear, total
 
 Step = tuple[object, ...]
 
+FUNCTION_REFERENCES: dict[str, Reference] = {
+    name: reference_for(op) for name, op in ops.FUNCTIONS.items()
+}
+"""The NumPy reference of every named function of one operand (`tinygrad_lite.ops.FUNCTIONS`)."""
+
+
+def _engine_function(op: ops.UnaryOp) -> Callable[[Value], Value]:
+    return lambda a: apply(op, a)
+
+
+def _numpy_function(reference: Reference) -> Callable[[Array], Array]:
+    return lambda a: reference.forward([a])
+
+
 _ENGINE_UNARY: dict[str, Callable[[Value], Value]] = {
     "neg": lambda a: -a,
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "relu": Value.relu,
+    **{name: _engine_function(op) for name, op in ops.FUNCTIONS.items()},
 }
 _NUMPY_UNARY: dict[str, Callable[[Array], Array]] = {
     "neg": ref.neg,
-    "exp": ref.exp,
-    "log": ref.log,
-    "tanh": ref.tanh,
-    "sigmoid": ref.sigmoid,
-    "relu": ref.relu,
+    **{name: _numpy_function(reference) for name, reference in FUNCTION_REFERENCES.items()},
 }
 _ENGINE_BINARY: dict[str, Callable[[Value, Value], Value]] = {
     "+": lambda a, b: a + b,

@@ -1,7 +1,7 @@
 """NumPy reference versions of every engine operation, vectorised over samples.
 
 Each operation has a forward function and its analytic local derivatives,
-written here from the mathematics, not taken from `tinygrad_lite.engine`: a
+written here from the mathematics, not taken from `tinygrad_lite.ops`: a
 reference that reused the engine's formulas could not catch a mistake in
 them. Arrays hold one entry per sample, so one call checks many points.
 
@@ -17,6 +17,7 @@ Callers evaluate under ``np.errstate(all="ignore")`` (see `numpy_errors_ignored`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,11 +45,17 @@ class Reference:
         name: the operation's name, as ``Value.op`` shows it.
         forward: ``forward(xs) -> out`` on arrays, one array per operand.
         derivatives: ``derivatives(xs, out) -> (d out/d xs[0], d out/d xs[1], ...)``.
+        smooth_on: for a function of one operand, the open interval where it is
+            infinitely differentiable, apart from ``kinks`` (log's is (0, inf)).
+        kinks: points inside ``smooth_on`` where it is continuous but has no
+            derivative (relu's 0).
     """
 
     name: str
     forward: Forward
     derivatives: Derivatives
+    smooth_on: tuple[float, float] = (-math.inf, math.inf)
+    kinks: tuple[float, ...] = ()
 
 
 # -- the formulas, one pair per operation ------------------------------------
@@ -206,7 +213,9 @@ _FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
     ops.PowConst: lambda op: _power_constant(op),
     ops.Neg: lambda op: Reference("neg", lambda xs: neg(xs[0]), lambda xs, out: (-_ones(xs[0]),)),
     ops.Exp: lambda op: Reference("exp", lambda xs: exp(xs[0]), lambda xs, out: (exp(xs[0]),)),
-    ops.Log: lambda op: Reference("log", lambda xs: log(xs[0]), lambda xs, out: (1.0 / xs[0],)),
+    ops.Log: lambda op: Reference(
+        "log", lambda xs: log(xs[0]), lambda xs, out: (1.0 / xs[0],), smooth_on=(0.0, math.inf)
+    ),
     ops.Tanh: lambda op: Reference(
         "tanh", lambda xs: tanh(xs[0]), lambda xs, out: (tanh_derivative(xs[0]),)
     ),
@@ -214,7 +223,7 @@ _FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
         "sigmoid", lambda xs: sigmoid(xs[0]), lambda xs, out: (sigmoid_derivative(xs[0]),)
     ),
     ops.Relu: lambda op: Reference(
-        "relu", lambda xs: relu(xs[0]), lambda xs, out: (relu_derivative(xs[0]),)
+        "relu", lambda xs: relu(xs[0]), lambda xs, out: (relu_derivative(xs[0]),), kinks=(0.0,)
     ),
     ops.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
     ops.Linear: lambda op: Reference(

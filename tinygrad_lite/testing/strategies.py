@@ -28,6 +28,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from tinygrad_lite.testing.expression import (
+    FUNCTION_REFERENCES,
     OPERATION_NAMES,
     Expression,
     Step,
@@ -35,12 +36,15 @@ from tinygrad_lite.testing.expression import (
     power_exponent,
 )
 from tinygrad_lite.testing.mlp import MLPCase
-from tinygrad_lite.testing.reference import ACTIVATIONS, numpy_errors_ignored
+from tinygrad_lite.testing.reference import ACTIVATIONS, Reference, numpy_errors_ignored
 
 ALL_OPS = OPERATION_NAMES
 """Every operation `expressions` can use."""
-SMOOTH_OPS = tuple(op for op in ALL_OPS if op != "relu")
-"""Operations that are infinitely differentiable where `expressions` uses them."""
+SMOOTH_OPS = tuple(
+    op for op in ALL_OPS if op not in FUNCTION_REFERENCES or not FUNCTION_REFERENCES[op].kinks
+)
+"""Operations that are infinitely differentiable where `expressions` uses them: all but the
+functions whose reference lists a kink (relu)."""
 POWER_EXPONENTS = (2.0, 3.0, -1.0, 0.5, -0.5, 1.5)
 """The number exponents the ``"**n"`` operation draws from."""
 CONSTANTS = (2.0, 0.5, -1.0, 3.0, -0.25)
@@ -49,11 +53,12 @@ CONSTANTS = (2.0, 0.5, -1.0, 3.0, -0.25)
 MAGNITUDE_LIMIT = 1e3
 """Every node of a drawn expression stays within [-1e3, 1e3] (finite differences stay accurate)."""
 DOMAIN_MARGIN = 0.1
-"""log arguments, divisors and bases of fractional or negative powers stay at least this far
-from 0 (in absolute value; bases and log arguments are positive), so derivatives stay below
-about 1/0.1**2 = 100 times the values around them."""
+"""Divisors and bases of fractional or negative powers stay at least this far from 0 (in
+absolute value; the bases are positive), and the argument of a function at least this far
+inside the interval where it is smooth (log's (0, inf)), so derivatives stay below about
+1/0.1**2 = 100 times the values around them."""
 KINK_MARGIN = 0.01
-"""relu arguments stay at least this far from its kink at 0."""
+"""The argument of a function with a kink (relu's at 0) stays at least this far from it."""
 
 
 def _ranges_leave_room(low: float, high: float, avoid: Sequence[float], margin: float) -> bool:
@@ -111,19 +116,26 @@ def acceptable(op: str, args: Sequence[float], result: float) -> bool:
     if not math.isfinite(result) or abs(result) > MAGNITUDE_LIMIT:
         return False
     exponent = power_exponent(op)
+    if op in FUNCTION_REFERENCES:
+        return well_inside(FUNCTION_REFERENCES[op], args[0])
     if op == "/":
         return abs(args[1]) >= DOMAIN_MARGIN
-    if op == "log":
-        return args[0] >= DOMAIN_MARGIN
     if op == "**":
         return args[0] >= DOMAIN_MARGIN and abs(args[1]) <= 3.0
     if exponent is not None and exponent != int(exponent):
         return args[0] >= DOMAIN_MARGIN
     if exponent is not None and exponent < 0:
         return abs(args[0]) >= DOMAIN_MARGIN
-    if op == "relu":
-        return abs(args[0]) >= KINK_MARGIN
     return True
+
+
+def well_inside(reference: Reference, x: float) -> bool:
+    """Whether ``x`` is at least `DOMAIN_MARGIN` inside the interval where a function of one
+    operand is smooth and at least `KINK_MARGIN` from each of its kinks (see `Reference`)."""
+    low, high = reference.smooth_on
+    return low + DOMAIN_MARGIN <= x <= high - DOMAIN_MARGIN and all(
+        abs(x - kink) >= KINK_MARGIN for kink in reference.kinks
+    )
 
 
 def _operand_count(draw: st.DrawFn, op: str) -> int:
@@ -202,9 +214,10 @@ def expressions(
     or intermediate results, so subexpressions are reused; binary operations
     sometimes take a constant. No node is deeper than ``max_depth``. A step is
     only kept where it is smooth and well conditioned at the drawn point (see
-    `acceptable`): every value within `MAGNITUDE_LIMIT`, log arguments and
-    divisors at least `DOMAIN_MARGIN` from 0, relu arguments at least
-    `KINK_MARGIN` from its kink. ``leaf_values`` defaults to
+    `acceptable`): every value within `MAGNITUDE_LIMIT`, divisors at least
+    `DOMAIN_MARGIN` from 0, function arguments at least `DOMAIN_MARGIN` inside
+    the interval where the function is smooth (log's (0, inf)) and `KINK_MARGIN`
+    from its kinks (relu's 0). ``leaf_values`` defaults to
     ``finite_values(-3, 3, avoid=())``.
 
     Each drawn `Expression` gives the engine graph (``build()``) and the
