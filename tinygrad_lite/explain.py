@@ -37,7 +37,6 @@ from typing import Any, TextIO
 
 from tinygrad_lite.autograd import backward_pass, topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, Pass, hooks, seed_gradient
-from tinygrad_lite.ops import ADD, DIV, MUL, NEG, POW, SUB, PowConst
 from tinygrad_lite.value import Num, Value
 
 __all__ = [
@@ -50,9 +49,6 @@ __all__ = [
     "format_number",
     "print_backward",
 ]
-
-_INFIX_OPS = (ADD, SUB, MUL, DIV, POW)
-_FUNCTION_NAMES = frozenset({"exp", "log", "tanh", "sigmoid", "relu"})
 
 
 def format_number(x: Num) -> str:
@@ -86,16 +82,9 @@ class NodeNames:
         if not node.operands or op is None:
             return f"{node.data:g}"
         operand_names = [self(operand) for operand in node.operands]
-        if op in _INFIX_OPS:
-            expression = f"({operand_names[0]}{op.name}{operand_names[1]})"
-        elif isinstance(op, PowConst):
-            expression = f"({operand_names[0]}{op.name})"
-        elif op is NEG:
-            expression = f"(-{operand_names[0]})"
-        elif op.name in _FUNCTION_NAMES:
-            expression = f"{op.name}({operand_names[0]})"
-        else:
-            expression = f"{op.name}({', '.join(operand_names)})"
+        expression = op.format(operand_names, "compact")
+        if op.infix and len(operand_names) <= 2:
+            expression = f"({expression})"  # (w3*a1), (-x), (a**2): each name stands alone
         return expression if len(expression) <= self.max_length else f"v{position}"
 
 

@@ -193,16 +193,31 @@ class Op:
                 grads[node, :, example] = [float(d) for d in local]
         return grads
 
-    def format(self, operands: Sequence[str]) -> str:
-        """The expression shown for this op applied to already formatted operands.
+    def format(self, operands: Sequence[str], style: str = "formula") -> str:
+        """The expression of this op applied to operands already written as text.
 
-        Operands that bind more loosely than ``precedence`` must come in brackets;
-        `bracketed` does that for callers that know each operand's precedence."""
+        ``style`` is how tools want it: "formula" as Python would print it
+        (``a + b``, ``a*b``, ``a**2``, ``-a``, ``exp(a)``), "spaced" with spaces
+        around every binary operator (``a * b``, the player), "compact" with none
+        (``a*b``, the short names of `explain`). Operands that bind more loosely
+        than `operand_precedence` asks must already be in brackets (`bracketed`)."""
+        symbol = self.symbol or self.name
         if self.infix and len(operands) == 2:
-            return f"{operands[0]} {self.symbol or self.name} {operands[1]}"
+            spaced = style == "spaced" or (style == "formula" and self.precedence == ADDITIVE)
+            space = " " if spaced else ""
+            return f"{operands[0]}{space}{symbol}{space}{operands[1]}"
         if self.infix and len(operands) == 1:
-            return f"{self.symbol or self.name}{operands[0]}"
-        return f"{self.symbol or self.name}({', '.join(operands)})"
+            return f"{symbol}{operands[0]}"
+        return f"{symbol}({', '.join(operands)})"
+
+    def operand_precedence(self, position: int, count: int) -> int:
+        """The least precedence operand ``position`` (of ``count``) needs to be shown
+        without brackets: ``a - (b - c)`` needs them on the right, ``(a - b) - c`` not."""
+        if not self.infix:
+            return 0  # a function call's arguments never need brackets
+        if count == 1:
+            return self.precedence
+        return self.precedence + 1 if position == count - 1 else self.precedence
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -349,8 +364,12 @@ class Pow(Op):
             d_exponent = out * log(a)
         return (d_base, d_exponent)
 
-    def format(self, operands: Sequence[str]) -> str:
-        return f"{operands[0]}**{operands[1]}"
+    def format(self, operands: Sequence[str], style: str = "formula") -> str:
+        space = " " if style == "spaced" else ""
+        return f"{operands[0]}{space}**{space}{operands[1]}"
+
+    def operand_precedence(self, position: int, count: int) -> int:
+        return ATOM if position == 0 else POWER  # a**b**c is a**(b**c)
 
     def numpy_forward(self, xs: FloatArray) -> FloatArray:
         return numpy_power(xs[:, 0], xs[:, 1])
@@ -409,8 +428,11 @@ class PowConst(UnaryOp):
         number = short if float(short) == self.exponent else repr(self.exponent)
         return f"({number})" if number.startswith("-") else number
 
-    def format(self, operands: Sequence[str]) -> str:
+    def format(self, operands: Sequence[str], style: str = "formula") -> str:
         return f"{operands[0]}**{self.exponent_text()}"
+
+    def operand_precedence(self, position: int, count: int) -> int:
+        return ATOM
 
     def numpy_function(self, x: FloatArray) -> FloatArray:
         return np.power(x, self.exponent)
@@ -593,10 +615,18 @@ class Linear(Op):
         weights, inputs = xs[:n], xs[n:-1]
         return (*inputs, *weights, 1.0)
 
-    def format(self, operands: Sequence[str]) -> str:
+    def format(self, operands: Sequence[str], style: str = "formula") -> str:
+        if style != "formula":  # in short forms one neuron is a function call
+            return f"{self.name}({', '.join(operands)})"
         n = (len(operands) - 1) // 2
         terms = [f"{operands[i]}*{operands[n + i]}" for i in range(n)]
         return " + ".join([*terms, operands[-1]])
+
+    def operand_precedence(self, position: int, count: int) -> int:
+        n = (count - 1) // 2
+        if position == count - 1:
+            return ADDITIVE + 1  # the bias: b in "... + b"
+        return MULTIPLICATIVE if position < n else MULTIPLICATIVE + 1
 
     def numpy_forward(self, xs: FloatArray) -> FloatArray:
         n = (xs.shape[1] - 1) // 2

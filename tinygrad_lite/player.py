@@ -52,13 +52,9 @@ def _step_text(step: BackwardStep, rule: ChainRule) -> str:
 def _formula(node: Value, names: NodeNames) -> str:
     """``d = e + c``, ``f = tanh(d)``, ``z = linear(w.0, ..., b)``."""
     operand_names = [names(operand) for operand in node.operands]
-    if len(operand_names) == 2 and node.op in ("+", "-", "*", "/", "**"):
-        return f"{names(node)} = {operand_names[0]} {node.op} {operand_names[1]}"
-    if node.op.startswith("**") and len(operand_names) == 1:
-        return f"{names(node)} = {operand_names[0]}{node.op}"
     if len(operand_names) > MAX_LOCAL_DERIVATIVES_SHOWN:
         operand_names = [*operand_names[:3], "...", operand_names[-1]]
-    return f"{names(node)} = {node.op}({', '.join(operand_names)})"
+    return f"{names(node)} = {node.operation.format(operand_names, 'spaced')}"
 
 
 def _standalone_svg(svg: str) -> str:
