@@ -37,6 +37,8 @@ UNARY: dict[str, Callable[[Value], Value]] = {
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "relu": Value.relu,
+    "sin": Value.sin,
+    "cos": Value.cos,
     **{f"**{n:g}": (lambda a, n=n: a**n) for n in (2.0, 3.0, -1.0, 0.5, -0.5, 0.0, 1.5, -2.0)},
 }
 BINARY: dict[str, Callable[[Value, Value], Value]] = {
@@ -141,6 +143,12 @@ def test_sum_and_linear_match_numpy_reference() -> None:
         (lambda a: 0.0 / a, 0.0, NAN, NAN),
         (lambda a: 1.0 / a, 0.0, INF, -INF),
         (Value.relu, 0.0, 0.0, 0.0),
+        (Value.sin, -0.0, -0.0, 1.0),
+        (Value.sin, INF, NAN, NAN),
+        (Value.sin, -INF, NAN, NAN),
+        (Value.cos, 0.0, 1.0, -0.0),
+        (Value.cos, INF, NAN, NAN),
+        (Value.cos, -INF, NAN, NAN),
     ],
 )
 def test_reference_follows_the_engines_ieee_decisions(

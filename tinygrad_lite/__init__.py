@@ -15,10 +15,12 @@ from tinygrad_lite.value import (
     apply,
     as_value,
     backward_steps,
+    cos,
     grad,
     is_grad_enabled,
     linear,
     no_grad,
+    sin,
     total,
 )
 from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
@@ -46,6 +48,7 @@ __all__ = [
     "apply",
     "as_value",
     "backward_steps",
+    "cos",
     "detect_anomaly",
     "draw",
     "draw_backward",
@@ -59,6 +62,7 @@ __all__ = [
     "save",
     "save_graph",
     "set_trace",
+    "sin",
     "topological_order",
     "total",
     "trace",

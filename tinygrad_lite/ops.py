@@ -568,6 +568,42 @@ class Relu(UnaryOp):
         return np.where(x > 0.0, 1.0, np.where(x <= 0.0, 0.0, np.nan))
 
 
+class Sin(UnaryOp):
+    """out = sin(a);  d/da = cos(a)  (sin(±inf) = nan, with derivative nan)"""
+
+    name = "sin"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_sin(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (cos(xs[0]),)
+
+    def numpy_function(self, x: FloatArray) -> FloatArray:
+        return np.sin(x)
+
+    def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
+        return np.cos(x)
+
+
+class Cos(UnaryOp):
+    """out = cos(a);  d/da = -sin(a)  (cos(±inf) = nan, with derivative nan)"""
+
+    name = "cos"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_cos(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (-sin(xs[0]),)
+
+    def numpy_function(self, x: FloatArray) -> FloatArray:
+        return np.cos(x)
+
+    def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
+        return -np.sin(x)
+
+
 # --------------------------------------------------------------------------
 # Many operands: one node instead of a chain of binary ones
 # --------------------------------------------------------------------------
@@ -659,10 +695,11 @@ class NoGradResult(Leaf):
 
 ADD, SUB, MUL, DIV, POW, NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
 EXP, LOG, TANH, SIGMOID, RELU = Exp(), Log(), Tanh(), Sigmoid(), Relu()
+SIN, COS = Sin(), Cos()
 SUM, LINEAR, LEAF, NO_GRAD_RESULT = Sum(), Linear(), Leaf(), NoGradResult()
 
 
-FUNCTIONS: dict[str, UnaryOp] = {op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU)}
+FUNCTIONS: dict[str, UnaryOp] = {op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU, SIN, COS)}
 """Every named function of one operand, by name: ``x.<name>()`` is its `Value` method.
 
 The tools that list functions read this registry (the command-line expression

@@ -40,6 +40,7 @@ from tinygrad_lite.autograd_machinery import (
 )
 from tinygrad_lite.ops import (
     ADD,
+    COS,
     DIV,
     EXP,
     LEAF,
@@ -51,6 +52,7 @@ from tinygrad_lite.ops import (
     POW,
     RELU,
     SIGMOID,
+    SIN,
     SUB,
     SUM,
     TANH,
@@ -185,6 +187,14 @@ class Value:
     def relu(self) -> Value:
         """max(self, 0)."""
         return _unary(RELU, self)
+
+    def sin(self) -> Value:
+        """Sine (of an angle in radians)."""
+        return _unary(SIN, self)
+
+    def cos(self) -> Value:
+        """Cosine (of an angle in radians)."""
+        return _unary(COS, self)
 
     # -- backward ----------------------------------------------------------
 
@@ -467,6 +477,21 @@ def linear(weights: Sequence[object], inputs: Sequence[object], bias: object) ->
             operands = tuple(map(as_value, operands))
             break
     return _n_ary(LINEAR, operands)
+
+
+# Functions of one operand, for a Value or a number: a number becomes an unlabelled
+# constant leaf first (as in ``apply`` and arithmetic), so ``sin(2.0)`` is the node
+# ``sin`` over the leaf 2.0, the same as ``Value(2.0).sin()``.
+
+
+def sin(x: object) -> Value:
+    """``x.sin()`` for a Value ``x``; a number becomes a constant leaf first."""
+    return _unary(SIN, _operand(x, "sin()"))
+
+
+def cos(x: object) -> Value:
+    """``x.cos()`` for a Value ``x``; a number becomes a constant leaf first."""
+    return _unary(COS, _operand(x, "cos()"))
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:

@@ -7,8 +7,9 @@ them. Arrays hold one entry per sample, so one call checks many points.
 
 Floating point follows IEEE-754 as NumPy computes it, exactly like the
 engine promises: ``exp`` overflow gives ``inf``, ``log(0) = -inf``,
-``log(-1) = nan``, ``0/0 = nan``, ``1/0 = inf``, ``relu'(0) = 0``, and for
-``a ** b`` with a `Value` exponent, ``d/db = 0`` where ``a == 0`` and ``b >= 0``.
+``log(-1) = nan``, ``0/0 = nan``, ``1/0 = inf``, ``relu'(0) = 0``,
+``sin(+-inf) = cos(+-inf) = nan``, and for ``a ** b`` with a `Value` exponent,
+``d/db = 0`` where ``a == 0`` and ``b >= 0``.
 Callers evaluate under ``np.errstate(all="ignore")`` (see `numpy_errors_ignored`).
 
 `reference_for(op)` returns the `Reference` of an engine `Op`;
@@ -162,6 +163,26 @@ def relu_derivative(a: Array) -> Array:
     return np.where(a > 0.0, 1.0, np.where(a <= 0.0, 0.0, np.nan))
 
 
+def sin(a: Array) -> Array:
+    """sin(a), a in radians; nan at +-inf"""
+    return np.sin(a)
+
+
+def sin_derivative(a: Array) -> Array:
+    """d/da sin(a) = cos(a)"""
+    return np.cos(a)
+
+
+def cos(a: Array) -> Array:
+    """cos(a), a in radians; nan at +-inf"""
+    return np.cos(a)
+
+
+def cos_derivative(a: Array) -> Array:
+    """d/da cos(a) = -sin(a)"""
+    return -np.sin(a)
+
+
 def n_ary_sum(xs: Sequence[Array]) -> Array:
     """x1 + x2 + ... + xn, added left to right starting from 0.0"""
     out = np.zeros(np.broadcast(*xs).shape)
@@ -224,6 +245,12 @@ _FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
     ),
     ops.Relu: lambda op: Reference(
         "relu", lambda xs: relu(xs[0]), lambda xs, out: (relu_derivative(xs[0]),), kinks=(0.0,)
+    ),
+    ops.Sin: lambda op: Reference(
+        "sin", lambda xs: sin(xs[0]), lambda xs, out: (sin_derivative(xs[0]),)
+    ),
+    ops.Cos: lambda op: Reference(
+        "cos", lambda xs: cos(xs[0]), lambda xs, out: (cos_derivative(xs[0]),)
     ),
     ops.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
     ops.Linear: lambda op: Reference(

@@ -92,4 +92,8 @@ def sensitivity(op: ops.Op, xs: Sequence[Array], out: Array, local: Sequence[Arr
         return (s * (1.0 + 2.0 * s) + np.abs(local[0]),), (
             (np.abs(s * (1.0 - s) * (1.0 - 2.0 * s)),),
         )
+    if isinstance(op, ops.Sin):  # d/da = cos(a), whose own derivative is -sin(a)
+        return (np.abs(local[0]),), ((np.abs(np.sin(xs[0])),),)
+    if isinstance(op, ops.Cos):  # d/da = -sin(a), whose own derivative is -cos(a)
+        return (np.abs(local[0]),), ((np.abs(np.cos(xs[0])),),)
     return tuple(np.abs(d) for d in local), _zeros(n, out)

@@ -1,0 +1,236 @@
+"""The functions sin, cos, sqrt and abs: values and derivatives against central
+differences and NumPy, second derivatives through ``grad(..., create_graph=True)``,
+IEEE-754 edge points against NumPy and the independent oracle, the module-level
+functions, and drawing, explain and the traced replay of graphs that use them.
+(Every operation against the oracle at many points: test_testing_reference.py.)"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from viz_svg import parse_svg
+
+import tinygrad_lite
+from tinygrad_lite import Value, draw, explain_lines, grad, trace
+from tinygrad_lite.testing import (
+    assert_grads_close,
+    central_difference,
+    reference_for,
+    to_numpy,
+)
+from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF
+from tinygrad_lite.testing.reference import numpy_errors_ignored
+
+INF, NAN = math.inf, math.nan
+RTOL = 1e-12
+ArrayFunction = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One function: its module-level form, NumPy's version of it, its second derivative
+    written from the mathematics, points where it is smooth, and how many units in the
+    last place the engine's value may be from NumPy's (0: both correctly rounded; 2: each
+    within one ulp of the exact value)."""
+
+    function: Callable[[object], Value]
+    numpy: ArrayFunction
+    second_derivative: ArrayFunction
+    points: tuple[float, ...]
+    ulps: float
+
+
+# moderate points: the central difference's step grows with |x| (see central_difference)
+ANGLES = (-7.0, -math.pi / 2, -1.0, -1e-8, 0.0, 0.3, 1.0, 2.5, math.pi, 20.0)
+FUNCTIONS = {
+    "sin": Function(tinygrad_lite.sin, np.sin, lambda x: -np.sin(x), ANGLES, ulps=2),
+    "cos": Function(tinygrad_lite.cos, np.cos, lambda x: -np.cos(x), ANGLES, ulps=2),
+}
+NAMES = list(FUNCTIONS)
+
+
+def method(name: str) -> Callable[[Value], Value]:
+    return lambda x: getattr(x, name)()  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------- values and derivatives
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_value_is_numpys_and_the_derivative_matches_central_differences(name: str) -> None:
+    """Tolerance derived from the numbers: the central difference's own error bound plus
+    RTOL times the rounding scale of the gradient (see `central_difference`)."""
+    case = FUNCTIONS[name]
+    for point in case.points:
+        x = Value(point, "x")
+        y = getattr(x, name)()
+        expected = float(case.numpy(np.float64(point)))
+        assert abs(y.data - expected) <= case.ulps * np.spacing(abs(expected)), point
+        reference = to_numpy(y, [x])
+        difference = central_difference(
+            case.numpy, [point], evaluation_error=reference.forward_error_bound
+        )
+        # a check, not a formality: the difference itself is accurate here
+        assert difference.error_bound[0] <= 1e-6 * max(1.0, abs(difference.estimate[0]))
+        tolerance = difference.error_bound + RTOL * np.array(reference.gradient_scale(point))
+        assert_grads_close(
+            y, [x], list(difference.estimate), rtol=1.0, scale=list(tolerance),
+            expected_name="central difference",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_second_derivative_through_create_graph_is_the_mathematics(name: str) -> None:
+    """grad(grad(f, create_graph=True), x) against the second derivative written out;
+    the first derivative's graph takes a few roundings, the closed form one or two."""
+    case = FUNCTIONS[name]
+    for point in case.points:
+        x = Value(point, "x")
+        (first,) = grad(getattr(x, name)(), x, create_graph=True)
+        (second,) = grad(first, x) if not first.is_leaf else (Value(0.0),)
+        expected = float(case.second_derivative(np.float64(point)))
+        assert abs(second.data - expected) <= 8 * UNIT_ROUNDOFF * abs(expected), (point, second)
+
+
+# ---------------------------------------------------------------- IEEE-754 edge points
+
+EDGES: dict[str, list[tuple[float, float, float]]] = {
+    # (x, f(x), f'(x)), written out: nan stays nan, no exception ever escapes
+    "sin": [
+        (0.0, 0.0, 1.0),
+        (-0.0, -0.0, 1.0),
+        (INF, NAN, NAN),
+        (-INF, NAN, NAN),
+        (NAN, NAN, NAN),
+        (1e300, math.sin(1e300), math.cos(1e300)),
+    ],
+    "cos": [
+        (0.0, 1.0, -0.0),
+        (-0.0, 1.0, 0.0),
+        (INF, NAN, NAN),
+        (-INF, NAN, NAN),
+        (NAN, NAN, NAN),
+        (1e300, math.cos(1e300), -math.sin(1e300)),
+    ],
+}
+EDGE_CASES = [(name, *row) for name, rows in EDGES.items() for row in rows]
+
+
+def _same(got: float, expected: float) -> bool:
+    """Equal as IEEE values: nan to nan (whatever its sign bit), zeros with the same sign."""
+    if math.isnan(expected):
+        return math.isnan(got)
+    return got == expected and math.copysign(1.0, got) == math.copysign(1.0, expected)
+
+
+def _equal(got: float, expected: float) -> bool:
+    """Equal, nan to nan. (For gradients: adding into a gradient that starts at 0.0 turns
+    a -0.0 into 0.0, so the sign of a zero gradient means nothing.)"""
+    return math.isnan(got) if math.isnan(expected) else got == expected
+
+
+@pytest.mark.parametrize(("name", "x", "value", "derivative"), EDGE_CASES)
+def test_edge_points_agree_with_numpy_and_the_oracle(
+    name: str, x: float, value: float, derivative: float
+) -> None:
+    leaf = Value(x, "x")
+    y = getattr(leaf, name)()
+    (d,) = grad(y, leaf)
+    with numpy_errors_ignored():
+        numpy_value = float(FUNCTIONS[name].numpy(np.float64(x)))
+        oracle = reference_for(y.operation)  # type: ignore[arg-type]
+        (oracle_derivative,) = oracle.derivatives([np.array([x])], np.array([numpy_value]))
+    assert _same(y.data, value) and _same(numpy_value, value)
+    assert _equal(d.data, derivative) and _equal(float(oracle_derivative[0]), derivative)
+
+
+@pytest.mark.parametrize(("name", "x", "value", "derivative"), EDGE_CASES)
+def test_create_graph_gives_the_same_derivative_at_edge_points(
+    name: str, x: float, value: float, derivative: float
+) -> None:
+    leaf = Value(x, "x")
+    (first,) = grad(getattr(leaf, name)(), leaf, create_graph=True)
+    assert _equal(first.data, derivative)
+    if not first.is_leaf:
+        grad(first, leaf)  # a second derivative, also without an exception
+
+
+# ---------------------------------------------------------------- the module-level functions
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_module_function_of_a_value_is_the_method(name: str) -> None:
+    x = Value(0.75, "x")
+    y = FUNCTIONS[name].function(x)
+    assert y.operation is getattr(x, name)().operation and y.operands == (x,)
+    assert y.data == getattr(x, name)().data
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_module_function_of_a_number_is_a_node_over_a_constant_leaf(name: str) -> None:
+    for number in (0.75, 2, np.float64(0.75)):
+        y = FUNCTIONS[name].function(number)
+        (leaf,) = y.operands
+        assert leaf.is_leaf and leaf.label == "" and leaf.data == float(number)
+        assert y.data == getattr(Value(float(number)), name)().data
+    with pytest.raises(TypeError, match=f"{name}\\(\\): str"):
+        FUNCTIONS[name].function("0.75")
+
+
+# ---------------------------------------------------------------- tools that read the graph
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_drawing_labels_the_operation_with_its_name(name: str) -> None:
+    x = Value(0.75, "x")
+    y = getattr(x, name)()
+    y.label = "y"
+    y.backward()
+    svg = parse_svg(draw(y, legend=False).pipe(format="svg"))
+    assert [node.texts for node in svg.with_class("op")] == [[name]]
+    assert svg.by_first_text("x").texts[2] == f"grad {x.grad:.4g}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_explain_names_the_function_and_shows_its_local_derivative(name: str) -> None:
+    x = Value(0.75, "x")
+    y = getattr(x, name)() * 2.0
+    (dy_dx,) = grad(y, x)
+    local = f"{dy_dx.data / 2.0:.4g}"
+    factor = f"({local})" if local.startswith("-") else local
+    assert explain_lines(y)[-1] == (
+        f"d({name}(x)*2)/dx = d({name}(x)*2)/d{name}(x) * d{name}(x)/dx = 2 * {factor} "
+        f"= {dy_dx.data:.4g}"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_traced_replay_matches_the_engine(name: str) -> None:
+    """Regular points to RTOL (NumPy's kernels may round differently from math's); the
+    edge points exactly, as IEEE special values."""
+
+    def f(v: list[Value]) -> Value:
+        return getattr(v[0] * v[1], name)() + getattr(v[0], name)() * v[1]
+
+    edges = [[x, 1.0] for x, _, _ in EDGES[name]]
+    regular = [[x, 0.5] for x in FUNCTIONS[name].points] + [[0.3, -2.0]]
+    for rows, exact in ((regular, False), (edges, True)):
+        X = np.array(rows)
+        traced = trace(f, X)
+        outputs = np.ravel(traced.forward(X))
+        traced.backward()
+        assert traced.input_grads is not None
+        for row, output, input_grads in zip(rows, outputs, traced.input_grads, strict=True):
+            inputs = [Value(x) for x in row]
+            y = f(inputs)
+            engine = [y.data, *(g.data for g in grad(y, inputs))]
+            replay = [float(output), *map(float, input_grads)]
+            if exact:
+                assert _same(replay[0], engine[0]), (row, replay, engine)
+                assert all(map(_equal, replay[1:], engine[1:])), (row, replay, engine)
+            else:
+                np.testing.assert_allclose(replay, engine, rtol=RTOL, atol=0.0)
