@@ -290,3 +290,30 @@ def test_accuracy_on_request_needs_binary_targets_and_loss_must_return_a_value()
     with pytest.raises(TypeError, match="returned float, not a Value"):
         fit(model, X, [0, 1, 0, 1], loss=lambda p, t: 0.0)
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_fit_pauses_the_collector_during_epochs_and_restores_it(enabled_before: bool) -> None:
+    import gc
+
+    seen: list[bool] = []
+
+    def watched_loss(predictions: list[Value], targets: list[float]) -> Value:
+        seen.append(gc.isenabled())
+        return squared_error(predictions, targets)
+
+    X, y = two_clusters()
+    X, y = X[::10], y[::10]
+    model = MLP(2, [3, 1], seed=0)
+    if not enabled_before:
+        gc.disable()
+    try:
+        fit(model, X, y, loss=watched_loss, epochs=2)
+        assert gc.isenabled() is enabled_before  # as it was before fit()
+    finally:
+        gc.enable()
+    assert seen and not any(seen)  # every forward and loss ran with the collector paused
+    # an error inside an epoch restores it too
+    with pytest.raises(ZeroDivisionError):
+        fit(model, X, y, loss=lambda p, t: 1 / 0, epochs=1)
+    assert gc.isenabled()
