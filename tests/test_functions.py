@@ -46,9 +46,11 @@ class Function:
 
 # moderate points: the central difference's step grows with |x| (see central_difference)
 ANGLES = (-7.0, -math.pi / 2, -1.0, -1e-8, 0.0, 0.3, 1.0, 2.5, math.pi, 20.0)
+POSITIVE = (0.01, 0.25, 0.5, 1.0, 2.0, 3.0, 10.0, 1e6)
 FUNCTIONS = {
     "sin": Function(tinygrad_lite.sin, np.sin, lambda x: -np.sin(x), ANGLES, ulps=2),
     "cos": Function(tinygrad_lite.cos, np.cos, lambda x: -np.cos(x), ANGLES, ulps=2),
+    "sqrt": Function(tinygrad_lite.sqrt, np.sqrt, lambda x: -0.25 * x**-1.5, POSITIVE, ulps=0),
 }
 NAMES = list(FUNCTIONS)
 
@@ -115,6 +117,16 @@ EDGES: dict[str, list[tuple[float, float, float]]] = {
         (-INF, NAN, NAN),
         (NAN, NAN, NAN),
         (1e300, math.cos(1e300), -math.sin(1e300)),
+    ],
+    "sqrt": [
+        (4.0, 2.0, 0.25),
+        (0.0, 0.0, INF),
+        (-0.0, -0.0, -INF),  # 1 / (2 * -0.0), as PyTorch's sqrt backward gives
+        (-1.0, NAN, NAN),
+        (INF, INF, 0.0),
+        (-INF, NAN, NAN),
+        (NAN, NAN, NAN),
+        (5e-324, math.sqrt(5e-324), 0.5 / math.sqrt(5e-324)),
     ],
 }
 EDGE_CASES = [(name, *row) for name, rows in EDGES.items() for row in rows]
@@ -217,7 +229,7 @@ def test_traced_replay_matches_the_engine(name: str) -> None:
         return getattr(v[0] * v[1], name)() + getattr(v[0], name)() * v[1]
 
     edges = [[x, 1.0] for x, _, _ in EDGES[name]]
-    regular = [[x, 0.5] for x in FUNCTIONS[name].points] + [[0.3, -2.0]]
+    regular = [[x, 0.5] for x in FUNCTIONS[name].points] + [[0.3, 2.0]]
     for rows, exact in ((regular, False), (edges, True)):
         X = np.array(rows)
         traced = trace(f, X)

@@ -39,6 +39,7 @@ UNARY: dict[str, Callable[[Value], Value]] = {
     "relu": Value.relu,
     "sin": Value.sin,
     "cos": Value.cos,
+    "sqrt": Value.sqrt,
     **{f"**{n:g}": (lambda a, n=n: a**n) for n in (2.0, 3.0, -1.0, 0.5, -0.5, 0.0, 1.5, -2.0)},
 }
 BINARY: dict[str, Callable[[Value, Value], Value]] = {
@@ -48,7 +49,7 @@ BINARY: dict[str, Callable[[Value, Value], Value]] = {
     "/": lambda a, b: a / b,
     "**": lambda a, b: a**b,
 }
-EXACT = {"neg", "relu", "+", "-", "*", "/", "sum", "linear"}  # correctly rounded in both
+EXACT = {"neg", "relu", "sqrt", "+", "-", "*", "/", "sum", "linear"}  # correctly rounded in both
 
 
 def _engine(build: Callable[..., Value], point: Sequence[float]) -> tuple[Value, list[float]]:
@@ -149,6 +150,10 @@ def test_sum_and_linear_match_numpy_reference() -> None:
         (Value.cos, 0.0, 1.0, -0.0),
         (Value.cos, INF, NAN, NAN),
         (Value.cos, -INF, NAN, NAN),
+        (Value.sqrt, -1.0, NAN, NAN),
+        (Value.sqrt, 0.0, 0.0, INF),
+        (Value.sqrt, -0.0, -0.0, -INF),
+        (Value.sqrt, INF, INF, 0.0),
     ],
 )
 def test_reference_follows_the_engines_ieee_decisions(

@@ -21,6 +21,7 @@ from tinygrad_lite.value import (
     linear,
     no_grad,
     sin,
+    sqrt,
     total,
 )
 from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
@@ -63,6 +64,7 @@ __all__ = [
     "save_graph",
     "set_trace",
     "sin",
+    "sqrt",
     "topological_order",
     "total",
     "trace",

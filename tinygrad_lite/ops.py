@@ -604,6 +604,27 @@ class Cos(UnaryOp):
         return -np.sin(x)
 
 
+class Sqrt(UnaryOp):
+    """out = sqrt(a);  d/da = 1 / (2 sqrt(a)) = 0.5 / out
+
+    sqrt of a negative number is nan and sqrt(-0.0) = -0.0 (IEEE). The derivative is
+    inf at 0, and -inf at -0.0, where 0.5 / out divides by -0.0 (as PyTorch computes it)."""
+
+    name = "sqrt"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return ieee_sqrt(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (div(0.5, out),)
+
+    def numpy_function(self, x: FloatArray) -> FloatArray:
+        return np.sqrt(x)
+
+    def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
+        return 0.5 / out
+
+
 # --------------------------------------------------------------------------
 # Many operands: one node instead of a chain of binary ones
 # --------------------------------------------------------------------------
@@ -695,11 +716,13 @@ class NoGradResult(Leaf):
 
 ADD, SUB, MUL, DIV, POW, NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
 EXP, LOG, TANH, SIGMOID, RELU = Exp(), Log(), Tanh(), Sigmoid(), Relu()
-SIN, COS = Sin(), Cos()
+SIN, COS, SQRT = Sin(), Cos(), Sqrt()
 SUM, LINEAR, LEAF, NO_GRAD_RESULT = Sum(), Linear(), Leaf(), NoGradResult()
 
 
-FUNCTIONS: dict[str, UnaryOp] = {op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU, SIN, COS)}
+FUNCTIONS: dict[str, UnaryOp] = {
+    op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, SQRT)
+}
 """Every named function of one operand, by name: ``x.<name>()`` is its `Value` method.
 
 The tools that list functions read this registry (the command-line expression

@@ -53,6 +53,7 @@ from tinygrad_lite.ops import (
     RELU,
     SIGMOID,
     SIN,
+    SQRT,
     SUB,
     SUM,
     TANH,
@@ -195,6 +196,10 @@ class Value:
     def cos(self) -> Value:
         """Cosine (of an angle in radians)."""
         return _unary(COS, self)
+
+    def sqrt(self) -> Value:
+        """Square root (nan for a negative number)."""
+        return _unary(SQRT, self)
 
     # -- backward ----------------------------------------------------------
 
@@ -492,6 +497,11 @@ def sin(x: object) -> Value:
 def cos(x: object) -> Value:
     """``x.cos()`` for a Value ``x``; a number becomes a constant leaf first."""
     return _unary(COS, _operand(x, "cos()"))
+
+
+def sqrt(x: object) -> Value:
+    """``x.sqrt()`` for a Value ``x``; a number becomes a constant leaf first."""
+    return _unary(SQRT, _operand(x, "sqrt()"))
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:

@@ -8,8 +8,9 @@ them. Arrays hold one entry per sample, so one call checks many points.
 Floating point follows IEEE-754 as NumPy computes it, exactly like the
 engine promises: ``exp`` overflow gives ``inf``, ``log(0) = -inf``,
 ``log(-1) = nan``, ``0/0 = nan``, ``1/0 = inf``, ``relu'(0) = 0``,
-``sin(+-inf) = cos(+-inf) = nan``, and for ``a ** b`` with a `Value` exponent,
-``d/db = 0`` where ``a == 0`` and ``b >= 0``.
+``sin(+-inf) = cos(+-inf) = nan``, ``sqrt(-1) = nan``, ``sqrt(-0.0) = -0.0``,
+``sqrt'(0) = inf``, and for ``a ** b`` with a `Value` exponent, ``d/db = 0`` where
+``a == 0`` and ``b >= 0``.
 Callers evaluate under ``np.errstate(all="ignore")`` (see `numpy_errors_ignored`).
 
 `reference_for(op)` returns the `Reference` of an engine `Op`;
@@ -183,6 +184,17 @@ def cos_derivative(a: Array) -> Array:
     return -np.sin(a)
 
 
+def sqrt(a: Array) -> Array:
+    """The square root: nan for a < 0, sqrt(-0.0) = -0.0"""
+    return np.sqrt(a)
+
+
+def sqrt_derivative(a: Array) -> Array:
+    """d/da a**(1/2) = 1 / (2 sqrt(a)): inf at 0 (-inf at -0.0, where sqrt gives -0.0),
+    0 at inf, nan for a < 0"""
+    return 1.0 / (2.0 * np.sqrt(a))
+
+
 def n_ary_sum(xs: Sequence[Array]) -> Array:
     """x1 + x2 + ... + xn, added left to right starting from 0.0"""
     out = np.zeros(np.broadcast(*xs).shape)
@@ -251,6 +263,12 @@ _FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
     ),
     ops.Cos: lambda op: Reference(
         "cos", lambda xs: cos(xs[0]), lambda xs, out: (cos_derivative(xs[0]),)
+    ),
+    ops.Sqrt: lambda op: Reference(
+        "sqrt",
+        lambda xs: sqrt(xs[0]),
+        lambda xs, out: (sqrt_derivative(xs[0]),),
+        smooth_on=(0.0, math.inf),
     ),
     ops.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
     ops.Linear: lambda op: Reference(

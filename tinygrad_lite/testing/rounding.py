@@ -96,4 +96,7 @@ def sensitivity(op: ops.Op, xs: Sequence[Array], out: Array, local: Sequence[Arr
         return (np.abs(local[0]),), ((np.abs(np.sin(xs[0])),),)
     if isinstance(op, ops.Cos):  # d/da = -sin(a), whose own derivative is -cos(a)
         return (np.abs(local[0]),), ((np.abs(np.cos(xs[0])),),)
+    if isinstance(op, ops.Sqrt):  # d/da = 1/(2 sqrt(a)): two roundings; its derivative
+        # is -1/(4 a sqrt(a)), |local| / (2 |a|) in size
+        return (2.0 * np.abs(local[0]),), ((np.abs(local[0]) / (2.0 * np.abs(xs[0])),),)
     return tuple(np.abs(d) for d in local), _zeros(n, out)
