@@ -46,26 +46,27 @@ def topological_order(roots: Any | Iterable[Any]) -> list[Any]:
     order: list[Any] = []
     visited: set[Any] = set()
     stack: list[Any] = list(reversed(root_list))  # nodes, each maybe topped by _DONE
+    push, pop, emit, mark = stack.append, stack.pop, order.append, visited.add  # speed
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is _DONE:  # the node below has all its operands in `order`
-            order.append(stack.pop())
+            emit(pop())
         elif node not in visited:
-            visited.add(node)
+            mark(node)
             # speed: the operand slots read directly (`node.operands` builds a tuple)
             first, second, many = node._x, node._y, node._xs
             if first is None and many is None:  # a leaf: done at once
-                order.append(node)
+                emit(node)
                 continue
-            stack.append(node)
-            stack.append(_DONE)
+            push(node)
+            push(_DONE)
             if many is not None:
                 stack.extend(reversed(many))
             else:
                 if second is not None and second not in visited:
-                    stack.append(second)
+                    push(second)
                 if first not in visited:
-                    stack.append(first)
+                    push(first)
     return order
 
 
