@@ -47,10 +47,12 @@ class Function:
 # moderate points: the central difference's step grows with |x| (see central_difference)
 ANGLES = (-7.0, -math.pi / 2, -1.0, -1e-8, 0.0, 0.3, 1.0, 2.5, math.pi, 20.0)
 POSITIVE = (0.01, 0.25, 0.5, 1.0, 2.0, 3.0, 10.0, 1e6)
+AWAY_FROM_ZERO = (-7.0, -2.5, -1.0, -0.3, 0.3, 1.0, 2.5, 20.0)
 FUNCTIONS = {
     "sin": Function(tinygrad_lite.sin, np.sin, lambda x: -np.sin(x), ANGLES, ulps=2),
     "cos": Function(tinygrad_lite.cos, np.cos, lambda x: -np.cos(x), ANGLES, ulps=2),
     "sqrt": Function(tinygrad_lite.sqrt, np.sqrt, lambda x: -0.25 * x**-1.5, POSITIVE, ulps=0),
+    "abs": Function(tinygrad_lite.abs, np.abs, np.zeros_like, AWAY_FROM_ZERO, ulps=0),
 }
 NAMES = list(FUNCTIONS)
 
@@ -128,6 +130,15 @@ EDGES: dict[str, list[tuple[float, float, float]]] = {
         (NAN, NAN, NAN),
         (5e-324, math.sqrt(5e-324), 0.5 / math.sqrt(5e-324)),
     ],
+    "abs": [
+        (-2.0, 2.0, -1.0),
+        (0.0, 0.0, 0.0),  # the kink: 0, as PyTorch's sign(0)
+        (-0.0, 0.0, 0.0),
+        (INF, INF, 1.0),
+        (-INF, INF, -1.0),
+        (NAN, NAN, NAN),
+        (-5e-324, 5e-324, -1.0),
+    ],
 }
 EDGE_CASES = [(name, *row) for name, rows in EDGES.items() for row in rows]
 
@@ -191,6 +202,21 @@ def test_module_function_of_a_number_is_a_node_over_a_constant_leaf(name: str) -
         assert y.data == getattr(Value(float(number)), name)().data
     with pytest.raises(TypeError, match=f"{name}\\(\\): str"):
         FUNCTIONS[name].function("0.75")
+
+
+def test_pythons_abs_of_a_value_is_the_abs_node() -> None:
+    x = Value(-1.5, "x")
+    y = abs(x)
+    assert (y.op, y.operands, y.data) == ("abs", (x,), 1.5)
+    y.backward()
+    assert x.grad == -1.0
+
+
+def test_star_import_keeps_pythons_abs() -> None:
+    namespace: dict[str, object] = {}
+    exec("from tinygrad_lite import *", namespace)
+    assert {"sin", "cos", "sqrt"} <= namespace.keys() and "abs" not in namespace
+    assert tinygrad_lite.abs(-2).data == 2.0
 
 
 # ---------------------------------------------------------------- tools that read the graph

@@ -40,6 +40,7 @@ UNARY: dict[str, Callable[[Value], Value]] = {
     "sin": Value.sin,
     "cos": Value.cos,
     "sqrt": Value.sqrt,
+    "abs": abs,  # Python's abs calls Value.__abs__
     **{f"**{n:g}": (lambda a, n=n: a**n) for n in (2.0, 3.0, -1.0, 0.5, -0.5, 0.0, 1.5, -2.0)},
 }
 BINARY: dict[str, Callable[[Value, Value], Value]] = {
@@ -49,7 +50,18 @@ BINARY: dict[str, Callable[[Value, Value], Value]] = {
     "/": lambda a, b: a / b,
     "**": lambda a, b: a**b,
 }
-EXACT = {"neg", "relu", "sqrt", "+", "-", "*", "/", "sum", "linear"}  # correctly rounded in both
+EXACT = {
+    "neg",
+    "relu",
+    "sqrt",
+    "abs",
+    "+",
+    "-",
+    "*",
+    "/",
+    "sum",
+    "linear",
+}  # correctly rounded in both
 
 
 def _engine(build: Callable[..., Value], point: Sequence[float]) -> tuple[Value, list[float]]:
@@ -154,6 +166,9 @@ def test_sum_and_linear_match_numpy_reference() -> None:
         (Value.sqrt, 0.0, 0.0, INF),
         (Value.sqrt, -0.0, -0.0, -INF),
         (Value.sqrt, INF, INF, 0.0),
+        (Value.abs, -0.0, 0.0, 0.0),
+        (Value.abs, -INF, INF, -1.0),
+        (Value.abs, NAN, NAN, NAN),
     ],
 )
 def test_reference_follows_the_engines_ieee_decisions(

@@ -12,6 +12,7 @@ from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import History, fit
 from tinygrad_lite.value import (
     Value,
+    absolute,
     apply,
     as_value,
     backward_steps,
@@ -27,6 +28,9 @@ from tinygrad_lite.value import (
 from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
 
 save_graph = save  # a longer name for `save`, for code that also saves models
+# tinygrad_lite.abs(x): |x| for a Value or a number. Not in __all__, so that
+# `from tinygrad_lite import *` keeps Python's abs (which works on Values too).
+abs = absolute
 
 __all__ = [
     "MLP",

@@ -144,6 +144,18 @@ def value_of(x: Num) -> float:
     return x if type(x) is float else float(x.data)
 
 
+def sign(a: Num) -> float:
+    """The sign of a float or of a Value's number: 1.0 or -1.0, 0.0 at either zero (as
+    PyTorch's sign), nan for nan. A float for a Value too: the sign is constant wherever
+    it has a derivative, so the constant is its exact graph (its derivative is 0)."""
+    x = value_of(a)
+    if x > 0.0:
+        return 1.0
+    if x < 0.0:
+        return -1.0
+    return 0.0 if x == 0.0 else math.nan
+
+
 # --------------------------------------------------------------------------
 # The Op interface
 # --------------------------------------------------------------------------
@@ -625,6 +637,25 @@ class Sqrt(UnaryOp):
         return 0.5 / out
 
 
+class Abs(UnaryOp):
+    """out = |a|;  d/da = sign(a): 1 for a > 0, -1 for a < 0, and 0 at a == 0 (the kink,
+    as PyTorch); abs(-0.0) = 0.0"""
+
+    name = "abs"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return abs(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (sign(xs[0]),)
+
+    def numpy_function(self, x: FloatArray) -> FloatArray:
+        return np.abs(x)
+
+    def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
+        return np.sign(x)
+
+
 # --------------------------------------------------------------------------
 # Many operands: one node instead of a chain of binary ones
 # --------------------------------------------------------------------------
@@ -716,12 +747,12 @@ class NoGradResult(Leaf):
 
 ADD, SUB, MUL, DIV, POW, NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
 EXP, LOG, TANH, SIGMOID, RELU = Exp(), Log(), Tanh(), Sigmoid(), Relu()
-SIN, COS, SQRT = Sin(), Cos(), Sqrt()
+SIN, COS, SQRT, ABS = Sin(), Cos(), Sqrt(), Abs()
 SUM, LINEAR, LEAF, NO_GRAD_RESULT = Sum(), Linear(), Leaf(), NoGradResult()
 
 
 FUNCTIONS: dict[str, UnaryOp] = {
-    op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, SQRT)
+    op.name: op for op in (EXP, LOG, TANH, SIGMOID, RELU, SIN, COS, SQRT, ABS)
 }
 """Every named function of one operand, by name: ``x.<name>()`` is its `Value` method.
 

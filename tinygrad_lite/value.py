@@ -39,6 +39,7 @@ from tinygrad_lite.autograd_machinery import (
     seed_gradient,
 )
 from tinygrad_lite.ops import (
+    ABS,
     ADD,
     COS,
     DIV,
@@ -200,6 +201,12 @@ class Value:
     def sqrt(self) -> Value:
         """Square root (nan for a negative number)."""
         return _unary(SQRT, self)
+
+    def abs(self) -> Value:
+        """|self|; also Python's ``abs(value)``."""
+        return _unary(ABS, self)
+
+    __abs__ = abs
 
     # -- backward ----------------------------------------------------------
 
@@ -502,6 +509,12 @@ def cos(x: object) -> Value:
 def sqrt(x: object) -> Value:
     """``x.sqrt()`` for a Value ``x``; a number becomes a constant leaf first."""
     return _unary(SQRT, _operand(x, "sqrt()"))
+
+
+def absolute(x: object) -> Value:
+    """``x.abs()`` for a Value ``x``; a number becomes a constant leaf first. Exported as
+    ``tinygrad_lite.abs``; named otherwise here so that this module keeps Python's abs."""
+    return _unary(ABS, _operand(x, "abs()"))
 
 
 def backward_steps(root: Value, grad: float = 1.0) -> Iterator[BackwardStep]:

@@ -9,8 +9,8 @@ Floating point follows IEEE-754 as NumPy computes it, exactly like the
 engine promises: ``exp`` overflow gives ``inf``, ``log(0) = -inf``,
 ``log(-1) = nan``, ``0/0 = nan``, ``1/0 = inf``, ``relu'(0) = 0``,
 ``sin(+-inf) = cos(+-inf) = nan``, ``sqrt(-1) = nan``, ``sqrt(-0.0) = -0.0``,
-``sqrt'(0) = inf``, and for ``a ** b`` with a `Value` exponent, ``d/db = 0`` where
-``a == 0`` and ``b >= 0``.
+``sqrt'(0) = inf``, ``|-0.0| = 0.0``, ``abs'(0) = 0``, and for ``a ** b`` with a
+`Value` exponent, ``d/db = 0`` where ``a == 0`` and ``b >= 0``.
 Callers evaluate under ``np.errstate(all="ignore")`` (see `numpy_errors_ignored`).
 
 `reference_for(op)` returns the `Reference` of an engine `Op`;
@@ -195,6 +195,17 @@ def sqrt_derivative(a: Array) -> Array:
     return 1.0 / (2.0 * np.sqrt(a))
 
 
+def absolute(a: Array) -> Array:
+    """|a|; |-0.0| = 0.0"""
+    return np.abs(a)
+
+
+def absolute_derivative(a: Array) -> Array:
+    """d/da |a| = 1 where a > 0, -1 where a < 0, 0 at the kink a = 0 (as PyTorch), nan
+    where a is nan"""
+    return np.where(a > 0.0, 1.0, np.where(a < 0.0, -1.0, np.where(a == 0.0, 0.0, np.nan)))
+
+
 def n_ary_sum(xs: Sequence[Array]) -> Array:
     """x1 + x2 + ... + xn, added left to right starting from 0.0"""
     out = np.zeros(np.broadcast(*xs).shape)
@@ -269,6 +280,12 @@ _FACTORIES: dict[type[ops.Op], ReferenceFactory] = {
         lambda xs: sqrt(xs[0]),
         lambda xs, out: (sqrt_derivative(xs[0]),),
         smooth_on=(0.0, math.inf),
+    ),
+    ops.Abs: lambda op: Reference(
+        "abs",
+        lambda xs: absolute(xs[0]),
+        lambda xs, out: (absolute_derivative(xs[0]),),
+        kinks=(0.0,),
     ),
     ops.Sum: lambda op: Reference("sum", n_ary_sum, lambda xs, out: tuple(_ones(x) for x in xs)),
     ops.Linear: lambda op: Reference(

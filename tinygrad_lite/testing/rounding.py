@@ -42,7 +42,7 @@ def sensitivity(op: ops.Op, xs: Sequence[Array], out: Array, local: Sequence[Arr
     """Rounding magnitude of each local derivative and its curvature (see the module doc)."""
     n = len(xs)
     zero = np.zeros_like(out)
-    if isinstance(op, (ops.Add, ops.Sub, ops.Neg, ops.Sum, ops.Relu)):
+    if isinstance(op, (ops.Add, ops.Sub, ops.Neg, ops.Sum, ops.Relu, ops.Abs)):
         return tuple(zero for _ in xs), _zeros(n, out)  # exact constant derivatives
     if isinstance(op, ops.Mul):
         one = np.ones_like(out)
