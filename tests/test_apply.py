@@ -1,13 +1,14 @@
-"""Tests for engine.apply: recording a node of a custom Op."""
+"""Tests for apply: recording a node of a custom Op, and its derivatives as floats and as graphs."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from tinygrad_lite import Op, Value, apply, grad
+from tinygrad_lite import Op, Value, apply, grad, ops
 from tinygrad_lite.value import Num
 
 
@@ -46,3 +47,45 @@ def test_apply_rejects_what_is_not_an_op_or_has_no_operands() -> None:
         apply(Cube())
     with pytest.raises(TypeError, match="str"):
         apply(Cube(), "x")
+
+
+class MathSin(Op):
+    """out = sin(a);  d/da = cos(a), written with math.cos: right on floats only."""
+
+    name = "math_sin"
+
+    def forward(self, xs: Sequence[float]) -> float:
+        return math.sin(xs[0])
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (math.cos(xs[0]),)
+
+
+class HelperSin(MathSin):
+    """The same derivative written with ops.cos, which works on floats and Values."""
+
+    name = "helper_sin"
+
+    def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
+        return (ops.cos(xs[0]),)
+
+
+def test_a_derivative_written_with_math_works_on_floats_and_is_refused_as_a_graph() -> None:
+    x = Value(0.5, "x")
+    apply(MathSin(), x).backward()
+    assert x.grad == math.cos(0.5)
+    assert grad(apply(MathSin(), x), x)[0].data == math.cos(0.5)
+    # as a graph, math.cos(x) would turn the Value into a float and the second
+    # derivative would silently be 0: refused, with the op named and the fix said
+    with pytest.raises(TypeError) as info:
+        grad(apply(MathSin(), x), x, create_graph=True)
+    message = str(info.value)
+    assert message.startswith("MathSin (name 'math_sin'): derivatives() turned a Value")
+    assert "create_graph=True" in message
+    assert "Write the derivative with Value operations (x.cos(), or" in message
+    assert "ops.cos(x)" in message
+    assert x.grad_in_flight == 0.0 and x.grad == math.cos(0.5)
+    # written with the helper, the same formula gives the second derivative
+    (first,) = grad(apply(HelperSin(), x), x, create_graph=True)
+    (second,) = grad(first, x)
+    assert (first.data, second.data) == (math.cos(0.5), -math.sin(0.5))
