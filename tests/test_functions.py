@@ -19,6 +19,8 @@ from tinygrad_lite import Value, draw, explain_lines, grad, trace
 from tinygrad_lite.testing import (
     assert_grads_close,
     central_difference,
+    gradcheck,
+    gradgradcheck,
     reference_for,
     to_numpy,
 )
@@ -57,10 +59,6 @@ FUNCTIONS = {
 NAMES = list(FUNCTIONS)
 
 
-def method(name: str) -> Callable[[Value], Value]:
-    return lambda x: getattr(x, name)()  # type: ignore[no-any-return]
-
-
 # ---------------------------------------------------------------- values and derivatives
 
 
@@ -82,9 +80,13 @@ def test_value_is_numpys_and_the_derivative_matches_central_differences(name: st
         assert difference.error_bound[0] <= 1e-6 * max(1.0, abs(difference.estimate[0]))
         tolerance = difference.error_bound + RTOL * np.array(reference.gradient_scale(point))
         assert_grads_close(
-            y, [x], list(difference.estimate), rtol=1.0, scale=list(tolerance),
+            y,
+            [x],
+            list(difference.estimate),
+            rtol=1.0,
+            scale=list(tolerance),
             expected_name="central difference",
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -98,6 +100,20 @@ def test_second_derivative_through_create_graph_is_the_mathematics(name: str) ->
         (second,) = grad(first, x) if not first.is_leaf else (Value(0.0),)
         expected = float(case.second_derivative(np.float64(point)))
         assert abs(second.data - expected) <= 8 * UNIT_ROUNDOFF * abs(expected), (point, second)
+
+
+def test_gradient_and_hessian_of_a_function_using_all_four_match_differences() -> None:
+    """gradcheck and gradgradcheck (every d2f/dxi dxj from create_graph against central
+    differences of the first derivatives). With eps = 1e-6 a difference is off by
+    a few u*|f|/eps < 1e-9 (rounding, |f| < 5 here) plus eps**2 * |third derivative| / 6 ~ 1e-12
+    (truncation): atol = 1e-8."""
+
+    def f(x: Value, y: Value) -> Value:
+        return (x * y).sin() + x.cos() * y.sqrt() + abs(x - 2.0 * y) * y
+
+    for point in ([0.7, 1.3], [-2.0, 0.4], [3.0, 2.0]):  # y > 0, x - 2y away from the kink
+        assert gradcheck(f, point, atol=1e-8, rtol=0.0)
+        assert gradgradcheck(f, point, atol=1e-8, rtol=0.0)
 
 
 # ---------------------------------------------------------------- IEEE-754 edge points
