@@ -276,3 +276,39 @@ def test_while_a_pass_is_paused_the_user_keeps_recording_graphs(
     monkeypatch.setattr(sys, "breakpointhook", lambda *a, **k: seen.append(is_grad_enabled()))
     nodes["L"].backward(break_at="z3")
     assert seen == [True]
+
+
+def test_a_pass_whose_clean_up_is_interrupted_leaves_nothing_for_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second Ctrl-C that lands in the clean-up of a pass stopped half way must not
+    leave that pass's undelivered gradients for the next pass to pick up."""
+    from tinygrad_lite import autograd_machinery
+    from tinygrad_lite.autograd import backward_pass
+
+    x = Value(3.0, label="x")
+    y = x * x + x * 2.0
+    y.backward()
+    expected = x.grad  # 2x + 2 = 8
+    y.zero_grad()
+    steps = backward_pass(y, 1.0, autograd_machinery.Pass(records=True))
+    next(steps)  # y pushed its gradient: x*x and x*2.0 hold it in flight
+    discard = autograd_machinery._discard_leftovers
+    calls = 0
+
+    def interrupted_once() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise KeyboardInterrupt  # the second Ctrl-C, inside the clean-up
+        discard()
+
+    monkeypatch.setattr(autograd_machinery, "_discard_leftovers", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        steps.close()
+    assert any(node.grad_in_flight != 0.0 for node in topological_order(y))  # left over
+    monkeypatch.setattr(autograd_machinery, "_discard_leftovers", discard)
+    y.zero_grad()
+    y.backward()
+    assert x.grad == expected  # not 8 plus the leftovers
+    assert all(node.grad_in_flight == 0.0 for node in topological_order(y))

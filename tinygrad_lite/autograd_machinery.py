@@ -72,6 +72,16 @@ class Hooks:
 hooks = Hooks()
 
 _running_passes: list[list[Any]] = []  # each running pass's nodes (paused generators, debugger)
+_interrupted_passes: list[list[Any]] = []  # passes stopped half way, not yet cleaned up
+
+
+def _discard_leftovers() -> None:
+    """Reset the gradients in flight of passes stopped half way (each pass's order
+    stays listed until all of its nodes are reset)."""
+    while _interrupted_passes:
+        for node in _interrupted_passes[-1]:
+            node.grad_in_flight = 0.0
+        _interrupted_passes.pop()
 
 
 class _NothingYet:
@@ -124,8 +134,11 @@ class Pass:
 
     @contextmanager
     def guard(self, root: Any, order: list[Any]) -> Iterator[None]:
-        """Check the pass can run, then run it; whatever happens, leave no gradient
-        in flight behind (a pass stopped half way delivers nothing more)."""
+        """Check the pass can run, then run it. A finished pass has reset every
+        node's gradient in flight as it went; a pass stopped half way (an error,
+        ``close()``, Ctrl-C) has its undelivered gradients discarded here, and if
+        even that is interrupted, the next pass discards them before it starts."""
+        _discard_leftovers()
         check_root(root, self.accumulate)
         if self.break_at is not None:
             self.stops = stop_nodes(self.break_at, order)
@@ -139,11 +152,15 @@ class Pass:
         _running_passes.append(order)
         try:
             yield
-        finally:
+        except BaseException:
+            _interrupted_passes.append(order)  # first: a second Ctrl-C cannot lose it
             _running_passes.remove(order)
+            _discard_leftovers()
+            raise
+        else:
+            _running_passes.remove(order)
+        finally:
             recording.set(previous_recording)
-            for node in order:
-                node.grad_in_flight = 0.0
 
     def stop_debugger(self) -> None:
         """Open the debugger in the pass's frame, at the chain rule of this node."""
