@@ -1,7 +1,7 @@
 """Neural networks made of scalar `Value`s: `Module`, `Neuron`, `Layer`, `MLP`.
 
 A neuron computes ``activation(w1*x1 + ... + wn*xn + b)``. Its weighted sum
-is ONE graph node (`tinygrad_lite.engine.linear`, operands ``(w1..wn, x1..xn, b)``)
+is ONE graph node (`tinygrad_lite.value.linear`, operands ``(w1..wn, x1..xn, b)``)
 followed by one activation node, so a 2-16-1 network makes 34 nodes per
 example instead of about 100: graphs stay small to draw and fast to walk.
 
