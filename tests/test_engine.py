@@ -1,4 +1,4 @@
-"""Tests for the engine (tinygrad_lite.value, .autograd, .ops): values, operations, backward, grad, no_grad."""
+"""Tests for the engine (value, autograd, ops): values, operations, backward, grad, no_grad."""
 
 from __future__ import annotations
 
