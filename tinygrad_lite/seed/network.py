@@ -25,9 +25,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tinygrad_lite import viz
+from tinygrad_lite import GraphvizNotFoundError, Value, draw, grad, no_grad, save
 from tinygrad_lite.seed import text_cells
-from tinygrad_lite.value import Value, grad, no_grad
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
     {"x": 0.5, "y": 0.8, "w1": 0.2, "w2": -0.3, "b1": 0.4, "b2": -0.5, "w3": 0.1, "b3": 0.2}
@@ -389,10 +388,10 @@ def draw_graph(report: SeedNetworkReport, out: str | Path) -> dict[str, Path]:
 
     Without Graphviz's ``dot`` program it writes the DOT text instead (key
     ``"dot"``), so the tables still print; the caller says how to install it."""
-    drawing = viz.draw(report.nodes["L"], fmt=".6g", rankdir="TB")
+    drawing = draw(report.nodes["L"], fmt=".6g", rankdir="TB")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return {fmt: viz.save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
-    except viz.GraphvizNotFoundError:
-        return {"dot": viz.save(drawing, out / f"{GRAPH_NAME}.dot")}
+        return {fmt: save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
+    except GraphvizNotFoundError:
+        return {"dot": save(drawing, out / f"{GRAPH_NAME}.dot")}
