@@ -7,7 +7,7 @@ import math
 import sys
 
 import pytest
-from two_one_network import build, numpy_reference
+from two_one_network import numpy_reference
 
 from tinygrad_lite import (
     AnomalyError,
@@ -19,6 +19,7 @@ from tinygrad_lite import (
     topological_order,
 )
 from tinygrad_lite.autograd_machinery import hooks
+from tinygrad_lite.seed.network import build_network
 
 
 def _next_line() -> int:
@@ -27,7 +28,7 @@ def _next_line() -> int:
 
 
 def test_forward_nan_names_the_operation_operands_and_the_users_line() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     with detect_anomaly(), pytest.raises(AnomalyError) as caught:
         difference = nodes["z1"] - nodes["z1"]
         line = _next_line()
@@ -152,7 +153,7 @@ def test_backward_overflow_of_a_product_and_of_a_sum_and_a_bad_seed() -> None:
 def test_no_anomaly_on_the_seed_network_including_second_order() -> None:
     ref = numpy_reference()
     with detect_anomaly():
-        nodes = build()
+        nodes = build_network(labels="text")
         nodes["L"].backward()
         (dL_dw1,) = grad(nodes["L"], [nodes["w1"]], create_graph=True)
         (second,) = grad(dL_dw1, [nodes["w1"]])

@@ -160,6 +160,37 @@ def test_player_option_writes_the_page(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("frame_*.svg"))) == 1 + 7  # forward + one per value
 
 
+def test_options_after_the_separator_are_still_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An expression starting with - goes after --, and the options may follow it."""
+    target = tmp_path / "neg.svg"
+    assert main(["draw", "--", "-x**2", "x=3", "-o", str(target), "--rankdir", "TB"]) == 0
+    assert capsys.readouterr().out == f"wrote {target}\n"
+    svg = parse_svg(target.read_bytes())
+    assert svg.by_first_text("out").texts == ["out", "data -9", "grad 1"]
+    # NAME=NUMBER values may come after the options too, and the DOT shows the options
+    assert main(["draw", "--", "-x*y", "x=3", "--rankdir", "TB", "y=2", "--no-backward"]) == 0
+    dot = capsys.readouterr().out
+    assert "rankdir=TB" in dot
+    assert ">data -6<" in dot and ">grad 0<" in dot and ">grad 1<" not in dot  # --no-backward
+
+
+def test_an_expression_starting_with_minus_without_the_separator_says_how(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["draw", "-x**2", "x=3"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: -x**2" in err
+    assert 'goes after --: tinygrad-lite draw -- "-x**2" x=3' in err
+    with pytest.raises(SystemExit) as exit_info:  # a wrong option after -- is argparse's error
+        main(["draw", "--", "-x**2", "x=3", "-o"])
+    assert exit_info.value.code == 2
+    assert "argument -o/--output: expected one argument" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

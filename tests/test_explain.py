@@ -9,10 +9,11 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from two_one_network import build, numpy_reference
+from two_one_network import numpy_reference
 
 from tinygrad_lite import Value, explain, explain_lines, no_grad, topological_order
 from tinygrad_lite.explain import ChainRule, NodeNames, Term, chain_rule_line, format_number
+from tinygrad_lite.seed.network import build_network
 
 
 def _g(x: float) -> str:
@@ -24,7 +25,7 @@ def _by_head(lines: list[str]) -> dict[str, str]:
 
 
 def test_the_issue_example_line_appears_for_the_seed_network() -> None:
-    lines = explain_lines(build()["L"])
+    lines = explain_lines(build_network(labels="text")["L"])
     assert "dL/dz3 = dL/dy_pred * dy_pred/dz3 = -0.2264 * 0.2446 = -0.05537" in lines
 
 
@@ -33,7 +34,7 @@ def test_seed_lines_carry_the_numpy_quantities() -> None:
     sigmoid_derivative = {
         name: ref[f"value:{name}"] * (1 - ref[f"value:{name}"]) for name in ("a1", "a2", "y_pred")
     }
-    lines = _by_head(explain_lines(build()["L"]))
+    lines = _by_head(explain_lines(build_network(labels="text")["L"]))
     assert lines["dL/dL"] == "dL/dL = 1"
     expected = {
         "dL/dz3": f"dL/dz3 = dL/dy_pred * dy_pred/dz3 = {_g(ref['y_pred'])} * "
@@ -54,7 +55,7 @@ def test_seed_lines_carry_the_numpy_quantities() -> None:
 
 def test_a_node_used_twice_shows_the_sum_of_its_contributions() -> None:
     ref = numpy_reference()
-    line = _by_head(explain_lines(build()["L"]))["dL/dw3"]
+    line = _by_head(explain_lines(build_network(labels="text")["L"]))["dL/dw3"]
     symbols, numbers, total = line.split(" = ")[1:]
     assert sorted(symbols.split(" + ")) == [
         "dL/d(w3*a1) * d(w3*a1)/dw3",
@@ -66,12 +67,12 @@ def test_a_node_used_twice_shows_the_sum_of_its_contributions() -> None:
     assert numbers == f"{_g(ref['z3'])} * {_g(a2)} + ({_g(ref['z3'])}) * {_g(a1)}"
     assert total == _g(ref["w3"])
     # the input x feeds two neurons: two terms as well
-    x_line = _by_head(explain_lines(build()["L"]))["dL/dx"]
+    x_line = _by_head(explain_lines(build_network(labels="text")["L"]))["dL/dx"]
     assert x_line.count(" + ") == 2 and x_line.endswith(f"= {_g(ref['x'])}")
 
 
 def test_explain_is_read_only_and_backward_explain_prints_the_same_lines() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     loss = nodes["L"]
     lines = explain_lines(loss)
     assert all(node.grad == 0.0 for node in nodes.values())
@@ -79,7 +80,7 @@ def test_explain_is_read_only_and_backward_explain_prints_the_same_lines() -> No
     explain(loss, file=buffer)
     assert buffer.getvalue().splitlines() == lines
 
-    reference = build()
+    reference = build_network(labels="text")
     reference["L"].backward()
     import contextlib
 
@@ -92,7 +93,7 @@ def test_explain_is_read_only_and_backward_explain_prints_the_same_lines() -> No
 
 
 def test_every_non_constant_node_gets_one_line_in_backward_order() -> None:
-    loss = build()["L"]
+    loss = build_network(labels="text")["L"]
     lines = explain_lines(loss)
     heads = [line.split(" = ", 1)[0] for line in lines]
     assert len(heads) == len(set(heads))
@@ -106,7 +107,7 @@ def test_every_non_constant_node_gets_one_line_in_backward_order() -> None:
 
 
 def test_nodes_and_limit_select_lines() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     loss = nodes["L"]
     full = explain_lines(loss)
     selected = explain_lines(loss, nodes=["w3", nodes["b1"]])
@@ -123,7 +124,7 @@ def test_nodes_and_limit_select_lines() -> None:
 
 
 def test_bad_selection_is_refused_before_anything_runs() -> None:
-    loss = build()["L"]
+    loss = build_network(labels="text")["L"]
     with pytest.raises(ValueError, match="'nope' is not a node of this graph"):
         explain_lines(loss, nodes=["nope"])
     with pytest.raises(ValueError, match="not a node of this graph"):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from two_one_network import build
 from viz_svg import parse_svg
 
 from tinygrad_lite import Value, draw_backward
 from tinygrad_lite.demo_graphs import expression, mlp_loss
+from tinygrad_lite.seed.network import build_network
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -107,7 +107,9 @@ def _values(root: Value) -> list[Value]:
 
 
 def test_seed_network_chain_rule_matches_the_text(tmp_path: Path) -> None:
-    nodes = build()  # the seed notebook's 2-1 network, built as its text writes it
+    nodes = build_network(
+        labels="text"
+    )  # the seed notebook's 2-1 network, built as its text writes it
     loss, w3 = nodes["L"], nodes["w3"]
     page = draw_backward(loss, tmp_path)
     texts = page_data(page)["TEXTS"]

@@ -13,8 +13,8 @@ import pytest
 from seed_helpers import png_size
 
 from tinygrad_lite.cli import main
+from tinygrad_lite.cli import seed as seed_cli
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
-from tinygrad_lite.seed import cli as seed_cli
 from tinygrad_lite.seed import exercises, text_cells, vanishing
 from tinygrad_lite.testing.reference import mlp_backprop
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from two_one_network import build, numpy_reference
+from two_one_network import numpy_reference
 
 from tinygrad_lite import (
     GraphWarning,
@@ -21,6 +21,7 @@ from tinygrad_lite import (
     no_grad,
     topological_order,
 )
+from tinygrad_lite.seed.network import build_network
 
 
 def _ulps(a: float, b: float) -> float:
@@ -28,7 +29,7 @@ def _ulps(a: float, b: float) -> float:
 
 
 def test_seed_step_records_match_the_hand_derivation() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     ref = numpy_reference()
     steps = {step.node.label: step for step in backward_steps(nodes["L"]) if step.node.label}
     assert set(steps) == set(nodes)
@@ -50,7 +51,7 @@ def test_seed_step_records_match_the_hand_derivation() -> None:
 
 
 def test_steps_visit_each_node_once_users_before_operands() -> None:
-    loss = build()["L"]
+    loss = build_network(labels="text")["L"]
     visited = [step.node for step in backward_steps(loss)]
     assert visited == list(reversed(topological_order(loss)))
     position = {node: index for index, node in enumerate(visited)}
@@ -157,7 +158,7 @@ class _Recorder:
 def test_break_at_stops_before_the_push_with_readable_locals(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     ref = numpy_reference()
     recorder = _Recorder()
     monkeypatch.setattr(sys, "breakpointhook", recorder)
@@ -188,7 +189,7 @@ def test_break_at_a_label_used_twice_stops_at_each(monkeypatch: pytest.MonkeyPat
 
 
 def test_break_at_that_would_never_stop_is_refused_before_any_change() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     with pytest.raises(
         ValueError, match=r"break_at='z9' matches no node.*labels in the graph: L, a1, a2, b1"
     ):
@@ -219,7 +220,7 @@ def test_backward_on_a_leaf_warns_at_the_callers_line() -> None:
 
 
 def test_backward_inside_no_grad_and_on_a_no_grad_value_say_what_happened() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     with no_grad(), pytest.raises(RuntimeError, match="called inside no_grad"):
         nodes["L"].backward()
     with no_grad():
@@ -232,7 +233,7 @@ def test_backward_inside_no_grad_and_on_a_no_grad_value_say_what_happened() -> N
 
 
 def test_a_seed_gradient_that_is_not_a_number_is_refused() -> None:
-    loss = build()["L"]
+    loss = build_network(labels="text")["L"]
     with pytest.raises(TypeError, match=r"seed gradient .* must be a real number, got str"):
         loss.backward("1")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="got Value"):
@@ -241,7 +242,7 @@ def test_a_seed_gradient_that_is_not_a_number_is_refused() -> None:
 
 
 def test_a_new_pass_while_one_is_paused_over_the_same_graph_is_refused() -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     ref = numpy_reference()
     loss = nodes["L"]
     steps = backward_steps(loss)
@@ -264,7 +265,7 @@ def test_a_new_pass_while_one_is_paused_over_the_same_graph_is_refused() -> None
 def test_while_a_pass_is_paused_the_user_keeps_recording_graphs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    nodes = build()
+    nodes = build_network(labels="text")
     steps = backward_steps(nodes["L"])
     next(steps)
     assert is_grad_enabled()

@@ -33,6 +33,7 @@ from tinygrad_lite import (
 )
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import squared_error
+from tinygrad_lite.seed.network import PARAMETER_NAMES, TEXT_VALUES, build_network
 from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import TracedSteps
 
@@ -207,17 +208,14 @@ def test_seed_mlp_and_loss_match_the_scalar_engine(activations: tuple[str, str])
 
 
 def test_seed_two_one_network_matches() -> None:
-    w1, w2, b1, b2, w3, b3 = (Value(d) for d in (0.2, -0.3, 0.4, -0.5, 0.1, 0.2))
+    parameters = {name: Value(TEXT_VALUES[name]) for name in PARAMETER_NAMES}
 
-    def network(v: list[Value]) -> Value:
+    def network(v: list[Value]) -> Value:  # the course's builder, x and y traced inputs
         x, y = v
-        a1 = (w1 * x + b1).sigmoid()
-        a2 = (w2 * x + b2).sigmoid()
-        y_pred = (w3 * a1 + w3 * a2 + b3).sigmoid()
-        return 0.5 * (y - y_pred) ** 2
+        return build_network({"x": x, "y": y, **parameters}, labels="text")["L"]
 
     X = np.array([[0.5, 0.8], [-1.0, 0.1], [2.0, 0.3]])
-    check_against_scalar(network, X, [w1, w2, b1, b2, w3, b3])
+    check_against_scalar(network, X, list(parameters.values()))
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import bce_with_logits, mean_squared_error, squared_error
 from tinygrad_lite.nn import MLP
 from tinygrad_lite.optim import SGD, Adam
-from tinygrad_lite.reference import seed_train
 from tinygrad_lite.seed import text_cells
+from tinygrad_lite.seed.reference import seed_train
 from tinygrad_lite.training import History, accuracy_score, fit
 
 

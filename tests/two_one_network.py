@@ -1,4 +1,8 @@
-"""The seed notebook's 2-1 network, built with tinygrad_lite and, independently, in NumPy.
+"""The seed notebook's 2-1 network's gradients, computed independently in NumPy.
+
+The tests build the network itself with the course's one builder,
+`tinygrad_lite.seed.network.build_network` (``labels="text"``: only the text's
+names, as the text's code labels them), and compare with these numbers.
 
 The NumPy side follows the notebook's hand derivation (``dL_dy_pred = y_pred - y``,
 ``dL_dw3 = dL_dy_pred * sigmoid_derivative(z3) * dz3_dw3`` ...). One line of the
@@ -9,46 +13,11 @@ the reference below uses the chain rule as the notebook's own step 4 states it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
-from tinygrad_lite import Value
-
-PARAMETERS = {
-    "x": 0.5,
-    "y": 0.8,
-    "w1": 0.2,
-    "w2": -0.3,
-    "b1": 0.4,
-    "b2": -0.5,
-    "w3": 0.1,
-    "b3": 0.2,
-}
-
-
-def build() -> dict[str, Value]:
-    """Every labelled node of the network, by label; ``nodes["L"]`` is the loss."""
-    nodes = {name: Value(value, label=name) for name, value in PARAMETERS.items()}
-    x, y = nodes["x"], nodes["y"]
-    w1, w2, b1, b2, w3, b3 = (nodes[name] for name in ("w1", "w2", "b1", "b2", "w3", "b3"))
-    z1 = w1 * x + b1
-    a1 = z1.sigmoid()
-    z2 = w2 * x + b2
-    a2 = z2.sigmoid()
-    z3 = w3 * a1 + w3 * a2 + b3
-    y_pred = z3.sigmoid()
-    loss = 0.5 * (y - y_pred) ** 2
-    for name, node in {
-        "z1": z1,
-        "a1": a1,
-        "z2": z2,
-        "a2": a2,
-        "z3": z3,
-        "y_pred": y_pred,
-        "L": loss,
-    }.items():
-        node.label = name
-        nodes[name] = node
-    return nodes
+from tinygrad_lite.seed.network import TEXT_VALUES
 
 
 def _sigmoid(v: np.float64) -> np.float64:
@@ -59,9 +28,10 @@ def _sigmoid_derivative(v: np.float64) -> np.float64:
     return _sigmoid(v) * (1 - _sigmoid(v))
 
 
-def numpy_reference() -> dict[str, float]:
-    """Forward values and dL/d(name) for every labelled node, computed with NumPy by hand."""
-    p = {name: np.float64(value) for name, value in PARAMETERS.items()}
+def numpy_reference(values: Mapping[str, float] = TEXT_VALUES) -> dict[str, float]:
+    """Forward values (``"value:z1"``, ...) and dL/d(name) (``"z1"``, ...) for every
+    labelled node, computed with NumPy by hand, for the text's values or any others."""
+    p = {name: np.float64(value) for name, value in values.items()}
     x, y, w1, w2, b1, b2, w3, b3 = (p[k] for k in ("x", "y", "w1", "w2", "b1", "b2", "w3", "b3"))
     z1 = w1 * x + b1
     a1 = _sigmoid(z1)

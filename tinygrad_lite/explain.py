@@ -28,12 +28,11 @@ the same thing; `chain_rule_line` is the formatting alone.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from tinygrad_lite.autograd import backward_pass, topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, Pass, hooks, seed_gradient
@@ -297,35 +296,6 @@ def print_backward(
     _check_limit(limit)
     for line in _lines(steps, root, nodes, limit):
         print(line, file=file if file is not None else sys.stdout)
-
-
-def register_cli(subparsers: Any) -> None:
-    """Add ``explain [--nodes LABEL ...] [--limit N]``: the seed network's chain rule."""
-    parser = subparsers.add_parser(
-        "explain",
-        help="print the chain rule of the seed notebook's 2-1 network, step by step",
-        description=(
-            "Run backward on the seed notebook's 2-1 network (x=0.5, y=0.8) and print "
-            "one chain-rule line per node, in the order backward visits them."
-        ),
-    )
-    parser.add_argument(
-        "--nodes", nargs="+", metavar="LABEL", help="only these nodes (e.g. --nodes z3 w3)"
-    )
-    parser.add_argument("--limit", type=int, metavar="N", help="print at most N lines")
-    parser.set_defaults(handler=_run_cli)
-
-
-def _run_cli(args: argparse.Namespace) -> int:
-    from tinygrad_lite.seed.network import build_network  # the seed is a user of the engine
-
-    loss = build_network()["L"]
-    try:
-        explain(loss, nodes=args.nodes, limit=args.limit)
-    except ValueError as error:
-        print(f"tinygrad-lite explain: {error}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def push_line(output: Value, step: BackwardStep) -> str:

@@ -17,11 +17,7 @@ from tinygrad_lite.autograd import backward_pass, topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, Pass
 from tinygrad_lite.explain import ChainRule, NodeNames, format_number
 from tinygrad_lite.value import Value
-from tinygrad_lite.viz import (
-    DEFAULT_MAX_NODES,
-    _draw,
-    _full_node_count,
-)
+from tinygrad_lite.viz import DEFAULT_MAX_NODES, draw_frame, full_node_count
 
 __all__ = ["draw_backward"]
 
@@ -100,7 +96,7 @@ def draw_backward(
     if not isinstance(root, Value):
         raise TypeError(f"draw_backward needs a Value, got {type(root).__qualname__}")
     order = topological_order(root)
-    needed = _full_node_count(order)
+    needed = full_node_count(order)
     if needed > max_nodes:
         raise ValueError(
             f"draw_backward draws the whole graph in every frame, and this graph needs "
@@ -156,7 +152,7 @@ def _render_frame(
     widths: dict[Value, int],
     options: dict[str, object],
 ) -> str:
-    drawing = _draw(
+    drawing = draw_frame(
         [root],
         rankdir=str(options["rankdir"]),
         show=("label", "data", "grad"),

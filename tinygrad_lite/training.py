@@ -13,7 +13,6 @@ epoch, and makes epochs of different batch sizes comparable.
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -266,8 +265,8 @@ def _progress_bar(epochs: int, progress: bool | None) -> Any:
     if progress is None and (not sys.stderr.isatty() or "PYTEST_CURRENT_TEST" in os.environ):
         return None
     try:
-        # Imported lazily: tqdm is in the optional `demos` extra.
-        tqdm = importlib.import_module("tqdm").tqdm
+        # Imported here: tqdm is in the optional `demos` extra (tinygrad_lite.layers).
+        from tqdm import tqdm
     except ImportError:
         if progress:
             raise ImportError(

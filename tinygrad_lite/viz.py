@@ -200,7 +200,10 @@ class _Plan:
         return count + len(boxed)
 
 
-def _full_node_count(order: Sequence[Value]) -> int:
+def full_node_count(order: Sequence[Value]) -> int:
+    """The boxes and ellipses drawing every value of ``order`` needs, nothing collapsed
+    (one box per value, one more ellipse per operation). Internal API: the backward
+    player refuses graphs above its ``max_nodes`` with it."""
     return sum(1 if value.is_leaf else 2 for value in order)
 
 
@@ -993,7 +996,7 @@ def draw(
     root_list = _as_roots(roots)
     shown = _check_options(rankdir, show, fmt, color_by, max_nodes)
     highlighted = list(highlight)
-    return _draw(
+    return draw_frame(
         root_list,
         rankdir=rankdir,
         show=shown,
@@ -1011,7 +1014,7 @@ def draw(
     )
 
 
-def _draw(
+def draw_frame(
     root_list: list[Value],
     *,
     rankdir: str,
@@ -1031,7 +1034,8 @@ def _draw(
 ) -> GraphDrawing:
     """`draw` with the extras the backward player needs: grads so far, names, the
     current node, and fixed grad-cell widths (with them, a border on every box) so
-    that every frame has the same layout."""
+    that every frame has the same layout. Internal API (used by `tinygrad_lite.player`):
+    the options are not checked here, `draw` checks them."""
     plan = _make_plan(root_list, max_nodes, collapse)
     if grad_of is None:
 

@@ -23,12 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite import History, Value
 from tinygrad_lite.datasets import two_clusters
 from tinygrad_lite.losses import squared_error
 from tinygrad_lite.seed import figures, text_cells
 from tinygrad_lite.seed.experiments import SIGMOID_ACTIVATION, train
-from tinygrad_lite.training import History
-from tinygrad_lite.value import Value
 
 LR = SIGMOID_ACTIVATION.lr
 FULL_EPOCHS = SIGMOID_ACTIVATION.epochs

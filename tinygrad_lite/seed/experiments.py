@@ -22,12 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite import MLP, SGD, History, fit
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
-from tinygrad_lite.nn import MLP
-from tinygrad_lite.optim import SGD
 from tinygrad_lite.seed import figures, text_cells
 from tinygrad_lite.seed.text_cells import Grid, TextRun, Weights
-from tinygrad_lite.training import History, LossSpec, fit
+from tinygrad_lite.training import LossSpec
 
 WEIGHT_TOLERANCE = 1e-9
 """Largest allowed |tinygrad_lite weight - text's NumPy weight| after training."""

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from tinygrad_lite.seed.text_cells import Grid
 
-    from tinygrad_lite.seed.text_cells import Grid
+if TYPE_CHECKING:  # matplotlib is optional: imported where a figure is made
+    from matplotlib.figure import Figure
 
 Array = npt.NDArray[np.float64]
 DPI = 100  # the text uses 300; 100 keeps the committed PNGs small

@@ -22,12 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+from typing import Literal
 
 import numpy as np
 
-from tinygrad_lite import viz
+from tinygrad_lite import GraphvizNotFoundError, Value, draw, grad, no_grad, save
 from tinygrad_lite.seed import text_cells
-from tinygrad_lite.value import Value, grad, no_grad
 
 TEXT_VALUES: Mapping[str, float] = MappingProxyType(
     {"x": 0.5, "y": 0.8, "w1": 0.2, "w2": -0.3, "b1": 0.4, "b2": -0.5, "w3": 0.1, "b3": 0.2}
@@ -99,7 +99,7 @@ def sigmoid_derivative_np(x: float) -> float:
     return float(text_cells.sigmoid_derivative(np.float64(x)))
 
 
-def _check_values(values: Mapping[str, float]) -> None:
+def _check_values(values: Mapping[str, float | Value]) -> None:
     missing = [name for name in LEAF_NAMES if name not in values]
     unknown = [name for name in values if name not in LEAF_NAMES]
     if missing or unknown:
@@ -110,9 +110,21 @@ def _check_values(values: Mapping[str, float]) -> None:
 
 
 def build_network(
-    values: Mapping[str, float] = TEXT_VALUES, *, nudge: tuple[str, float] | None = None
+    values: Mapping[str, float | Value] = TEXT_VALUES,
+    *,
+    nudge: tuple[str, float] | None = None,
+    labels: Literal["all", "text"] = "all",
 ) -> dict[str, Value]:
-    """Build the text's graph and return every node keyed by its label.
+    """Build the text's graph and return its labelled nodes keyed by label (``nodes["L"]``
+    is the loss): the one builder of the 2-1 network, for the course and its tests.
+
+    ``labels="all"`` (default) labels every node: the text's names, the sub-expressions
+    it does not name by their formula (``w1*x``, ``y - y_pred``) and the constant
+    ``0.5``. ``labels="text"`` labels only the text's names, as the text's own code
+    would (the other nodes stay unlabelled and are not returned); the graph is the same.
+
+    ``values`` maps each leaf name to a number, or to a `Value` that is then the leaf
+    itself (a traced input, a shared parameter; labelled only if it has no label).
 
     ``nudge=(name, h)`` adds h to the node called ``name`` right after it is
     computed (a leaf, or an intermediate such as ``a1``, whose consumers then see
@@ -121,15 +133,24 @@ def build_network(
     """
     _check_values(values)
     nodes: dict[str, Value] = {}
+    seen: set[str] = set()
+    text_names = {*LEAF_NAMES, *FORWARD_NAMES}
 
     def named(node: Value, label: str) -> Value:
-        node.label = label
+        seen.add(label)
         if nudge is not None and nudge[0] == label:
-            node = Value(node.data + nudge[1], label)
-        nodes[label] = node
+            node = Value(node.data + nudge[1])
+        if labels == "all" or label in text_names:
+            if not node.label:
+                node.label = label
+            nodes[label] = node
         return node
 
-    x, y, w1, w2, b1, b2, w3, b3 = (named(Value(values[n]), n) for n in LEAF_NAMES)
+    def leaf(name: str) -> Value:
+        given = values[name]
+        return named(given if isinstance(given, Value) else Value(given), name)
+
+    x, y, w1, w2, b1, b2, w3, b3 = (leaf(name) for name in LEAF_NAMES)
     z1 = named(named(w1 * x, "w1*x") + b1, "z1")
     a1 = named(z1.sigmoid(), "a1")
     z2 = named(named(w2 * x, "w2*x") + b2, "z2")
@@ -141,7 +162,7 @@ def build_network(
     error = named(y - y_pred, "y - y_pred")
     squared = named(error**2, "(y - y_pred)**2")
     named(named(Value(0.5), "0.5") * squared, "L")
-    if nudge is not None and nudge[0] not in nodes:
+    if nudge is not None and nudge[0] not in seen:
         raise ValueError(f"cannot nudge {nudge[0]!r}: the network has no node with that name")
     return nodes
 
@@ -389,10 +410,10 @@ def draw_graph(report: SeedNetworkReport, out: str | Path) -> dict[str, Path]:
 
     Without Graphviz's ``dot`` program it writes the DOT text instead (key
     ``"dot"``), so the tables still print; the caller says how to install it."""
-    drawing = viz.draw(report.nodes["L"], fmt=".6g", rankdir="TB")
+    drawing = draw(report.nodes["L"], fmt=".6g", rankdir="TB")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        return {fmt: viz.save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
-    except viz.GraphvizNotFoundError:
-        return {"dot": viz.save(drawing, out / f"{GRAPH_NAME}.dot")}
+        return {fmt: save(drawing, out / f"{GRAPH_NAME}.{fmt}") for fmt in ("svg", "png")}
+    except GraphvizNotFoundError:
+        return {"dot": save(drawing, out / f"{GRAPH_NAME}.dot")}

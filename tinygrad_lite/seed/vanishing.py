@@ -28,10 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_lite import MLP
 from tinygrad_lite.datasets import two_clusters
 from tinygrad_lite.losses import squared_error
-from tinygrad_lite.nn import MLP
-from tinygrad_lite.ops import ieee_div
 from tinygrad_lite.seed import figures
 from tinygrad_lite.training import predict
 
@@ -74,7 +73,8 @@ class LayerGradients:
     def ratio(self) -> float:
         """First layer's magnitude over the last layer's (nan when no gradient arrives at all:
         a saturated output can pass exactly 0)."""
-        return ieee_div(self.magnitudes[0], self.magnitudes[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):  # IEEE: 0/0 is nan, x/0 is inf
+            return float(np.float64(self.magnitudes[0]) / self.magnitudes[-1])
 
 
 def layer_gradients(

@@ -9,12 +9,16 @@
 * `formula(root)`: a graph as a readable formula string.
 * Strategies `finite_values`, `expressions`, `mlps`
   (`tinygrad_lite.testing.strategies`). They need hypothesis (the ``testing``
-  or ``dev`` extra) and are imported on first use, so the rest of the kit works
-  without it.
+  or ``dev`` extra): they are imported with the kit when hypothesis is
+  installed, and the rest of the kit works without it (asking for a strategy
+  then says what to install).
+
+The kit depends only on the engine's core (`tinygrad_lite.layers`), so it can
+test any model built on it.
 """
 
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tinygrad_lite.testing.expression import Expression
 from tinygrad_lite.testing.formula import formula
@@ -34,23 +38,6 @@ from tinygrad_lite.testing.gradcheck import (
 from tinygrad_lite.testing.mlp import MLPCase
 from tinygrad_lite.testing.numpy_graph import NumpyFunction, to_numpy
 from tinygrad_lite.testing.reference import Reference, reference_for, register_reference
-
-if TYPE_CHECKING:  # type checkers see the real signatures; at run time they load lazily
-    from tinygrad_lite.testing.strategies import expressions as expressions
-    from tinygrad_lite.testing.strategies import finite_values as finite_values
-    from tinygrad_lite.testing.strategies import mlps as mlps
-
-_STRATEGIES = ("finite_values", "expressions", "mlps")
-
-
-def __getattr__(name: str) -> Any:
-    # The strategies import hypothesis; load them only when asked for.
-    if name in _STRATEGIES:
-        from tinygrad_lite.testing import strategies
-
-        return getattr(strategies, name)
-    raise AttributeError(f"module 'tinygrad_lite.testing' has no attribute {name!r}")
-
 
 __all__ = [  # the strategies are appended below when hypothesis is installed
     "DEFAULT_ATOL",
@@ -73,5 +60,23 @@ __all__ = [  # the strategies are appended below when hypothesis is installed
     "register_reference",
     "to_numpy",
 ]
-if importlib.util.find_spec("hypothesis") is not None:  # `import *` must not need hypothesis
+
+_STRATEGIES = ("finite_values", "expressions", "mlps")
+
+# hypothesis is an optional dependency: with it, the strategies come with the kit
+# (`import *` included); without it, the rest of the kit still imports.
+if importlib.util.find_spec("hypothesis") is not None:
+    from tinygrad_lite.testing.strategies import expressions as expressions
+    from tinygrad_lite.testing.strategies import finite_values as finite_values
+    from tinygrad_lite.testing.strategies import mlps as mlps
+
     __all__ += _STRATEGIES
+
+
+def __getattr__(name: str) -> Any:
+    # Reached only for names the module lacks: a strategy without hypothesis installed.
+    if name in _STRATEGIES:
+        raise ImportError(
+            f"tinygrad_lite.testing.{name} needs hypothesis: pip install 'tinygrad-lite[testing]'"
+        )
+    raise AttributeError(f"module 'tinygrad_lite.testing' has no attribute {name!r}")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tinygrad_lite.seed import network, report
+from tinygrad_lite.seed import exercises, experiments, network, report, vanishing
 
 DEFAULT_OUT = "out"
 
@@ -47,8 +47,6 @@ def run_network(args: argparse.Namespace) -> int:
 
 def _experiment_part(name: str) -> Callable[[argparse.Namespace], int]:
     def run_part(args: argparse.Namespace) -> int:
-        from tinygrad_lite.seed import experiments
-
         experiment = experiments.EXPERIMENTS[name]
         epochs = args.epochs or (QUICK_EPOCHS["experiment"] if args.quick else None)
         fast = {"auto": None, "scalar": False, "fast": True}[args.engine]
@@ -64,8 +62,6 @@ def _experiment_part(name: str) -> Callable[[argparse.Namespace], int]:
 
 def run_exercises(args: argparse.Namespace) -> int:
     """The text's five exercises, each with a figure and a two-line observation."""
-    from tinygrad_lite.seed import exercises
-
     out = Path(args.out)
     fast = args.engine != "scalar"  # dozens of runs: the scalar engine would take an hour
     if args.quick:
@@ -89,8 +85,6 @@ def run_exercises(args: argparse.Namespace) -> int:
 
 def run_vanishing(args: argparse.Namespace) -> int:
     """The appendix: gradient magnitude per layer in a deep MLP."""
-    from tinygrad_lite.seed import vanishing
-
     examples = QUICK_EPOCHS["examples"] if args.quick else 200
     results, text = vanishing.run(Path(args.out), examples=examples)
     _emit(args, text, vanishing.results_json(results, Path(args.out)))
@@ -129,7 +123,7 @@ def _handle(args: argparse.Namespace) -> int:
     return PARTS[args.part](args)
 
 
-def register_cli(subparsers: Any) -> None:
+def register(subparsers: Any) -> None:
     """Add ``seed [PART] [--json] [--out DIR] [--quick] [--epochs N] [--seed S]``."""
     parser = subparsers.add_parser(
         "seed",

@@ -7,12 +7,18 @@
 
 Without ``-o`` the DOT text is printed (no Graphviz needed). Bad input gives a
 one-line error and exit code 2.
+
+An expression that starts with ``-`` goes after ``--`` (otherwise it reads as
+an option); options may still follow it::
+
+    tinygrad-lite draw -- "-x**2" x=3 -o neg.png
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from typing import Any
 
 from tinygrad_lite.demo_graphs import DEMO_GRAPHS
@@ -37,7 +43,7 @@ USAGE_ERROR = 2
 RENDER_ERROR = 1
 
 
-def register_cli(subparsers: Any) -> None:
+def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "draw",
         help="draw the computation graph of an expression or a demo graph",
@@ -51,7 +57,9 @@ def register_cli(subparsers: Any) -> None:
             + "."
         ),
     )
-    parser.add_argument("what", nargs="?", metavar="EXPR_OR_DEMO")
+    parser.add_argument(
+        "what", nargs="?", metavar="EXPR_OR_DEMO", help="put -- before an EXPR that starts with -"
+    )
     parser.add_argument("assignments", nargs="*", metavar="NAME=NUMBER")
     parser.add_argument(
         "-o", "--output", help="file to write: .svg, .png, .pdf or .dot (default: DOT to stdout)"
@@ -63,7 +71,43 @@ def register_cli(subparsers: Any) -> None:
     parser.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES)
     parser.add_argument("--no-backward", action="store_true", help="draw without gradients")
     parser.add_argument("--list", action="store_true", help="list the demo graphs and exit")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(
+        handler=partial(_run_with_late_options, parser),
+        unrecognized_hint=(
+            'an expression that starts with - goes after --: tinygrad-lite draw -- "-x**2" x=3'
+        ),
+    )
+
+
+def late_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """Parse the options that came after ``--`` (``draw -- "-x**2" x=3 -o neg.png``).
+
+    argparse takes every word after ``--`` as a positional, so ``-o neg.png`` lands
+    among the NAME=NUMBER values. A NAME=NUMBER never starts with ``-``: from the
+    first word that does, the words are parsed again as the subcommand's options
+    (with argparse's usual messages and exit code 2 when they are wrong), and
+    positionals among them are NAME=NUMBER values too."""
+    assignments = list(args.assignments)
+    first_option = next(
+        (i for i, word in enumerate(assignments) if word.startswith("-") and word != "--"), None
+    )
+    if first_option is None:
+        return args
+    late = parser.parse_args(assignments[first_option:])
+    merged = argparse.Namespace(**vars(args))
+    merged.assignments = assignments[:first_option]
+    merged.assignments += [late.what] if late.what is not None else []
+    merged.assignments += late.assignments
+    for name, value in vars(late).items():
+        if name in ("what", "assignments", "handler", "unrecognized_hint"):
+            continue
+        if value != parser.get_default(name):
+            setattr(merged, name, value)
+    return merged
+
+
+def _run_with_late_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    return run(late_options(parser, args))
 
 
 def _fail(message: str, code: int = USAGE_ERROR) -> int:
