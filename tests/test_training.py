@@ -219,7 +219,7 @@ def test_zero_epochs_changes_nothing() -> None:
         ({"y": np.zeros(5)}, r"y must have shape \(4,\) or \(4, 1\)"),
         ({"y": np.array([0, 1, np.nan, 1])}, "y contains nan or inf"),
         ({"X": np.full((4, 2), np.inf)}, "X contains nan or inf"),
-        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
         ({"batch_size": 0}, "batch_size must be a positive integer or None"),
         ({"loss": "hinge"}, "unknown loss 'hinge'"),
     ],

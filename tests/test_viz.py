@@ -471,7 +471,7 @@ def test_save_rejects_unknown_extensions_without_touching_the_file(tmp_path: Pat
         ({"show": ("label", "shape")}, "show may contain"),
         ({"fmt": "q"}, "fmt 'q' is not a float format"),
         ({"color_by": "rainbow"}, "color_by must be one of"),
-        ({"max_nodes": 3}, "max_nodes must be an int of at least 10"),
+        ({"max_nodes": 3}, "max_nodes must be an integer >= 10, got 3"),
     ],
 )
 def test_bad_options_are_named(options: dict[str, object], message: str) -> None:

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import ctypes
-import numbers
 import os
 import pdb
 import sys
@@ -26,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 from tinygrad_lite._frames import first_user_frame
+from tinygrad_lite.checks import real_number
 from tinygrad_lite.ops import NO_GRAD_RESULT, Num, Op, deriving_as_graph
 
 # False inside no_grad(). A context variable, so each thread (and asyncio task)
@@ -214,12 +214,7 @@ def describe(node: Any) -> str:
 
 def seed_gradient(grad: object) -> float:
     """The seed gradient as a float, or a TypeError naming what was passed instead."""
-    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
-        raise TypeError(
-            f"the seed gradient (grad=...) must be a real number, "
-            f"got {type(grad).__qualname__}: {grad!r:.40}"
-        )
-    return float(grad)
+    return real_number("the seed gradient (grad=...)", grad)
 
 
 def check_root(root: Any, accumulate: bool) -> None:
@@ -309,6 +304,7 @@ PDB_HOOK = "pdb.set_trace"
 MACHINERY_MODULES = (
     "tinygrad_lite.autograd_machinery",
     "tinygrad_lite._frames",
+    "tinygrad_lite.checks",
     "abc",
     "contextlib",
     "contextvars",

@@ -37,6 +37,7 @@ from typing import Any, TextIO
 
 from tinygrad_lite.autograd import backward_pass, topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, Pass, hooks, seed_gradient
+from tinygrad_lite.checks import optional_integer
 from tinygrad_lite.value import Num, Value
 
 __all__ = [
@@ -219,11 +220,6 @@ def _selection(output: Value, nodes: Iterable[Value | str] | None) -> set[Value]
     return chosen
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-
-
 def _lines(
     steps: Iterator[BackwardStep],
     output: Value,
@@ -261,7 +257,7 @@ def explain_lines(
     node except unlabelled leaves (constants) gets one. ``limit`` caps the number of
     lines (the ones nearest the output come first), for large graphs.
     """
-    _check_limit(limit)
+    optional_integer("limit", limit, 0)
     _selection(output, nodes)  # bad nodes= fail before the pass starts
     steps = backward_pass(output, seed_gradient(grad), Pass(records=True, accumulate=False))
     return list(_lines(steps, output, nodes, limit))
@@ -294,7 +290,7 @@ def print_backward(
 ) -> None:
     """Consume the backward ``steps`` of ``root`` and print each step's chain-rule line
     as it happens (used by ``backward(explain=True)``)."""
-    _check_limit(limit)
+    optional_integer("limit", limit, 0)
     for line in _lines(steps, root, nodes, limit):
         print(line, file=file if file is not None else sys.stdout)
 

@@ -47,6 +47,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.checks import positive_integer
 from tinygrad_lite.value import Value, as_value, linear
 
 Activation = Callable[[Value], Value]
@@ -302,12 +303,6 @@ def _initial_weights(n_in: int, n_out: int, init: str, rng: Rng) -> list[list[fl
     return rows
 
 
-def _check_size(name: str, size: object) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {size!r}")
-    return int(size)
-
-
 def _named_in(group: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
     """Each child's named parameters as ``<group>.<index>.<name>`` (e.g.
     ``layers.0.neurons.3.w.1``), children in order: PyTorch's dotted names."""
@@ -346,7 +341,7 @@ class Neuron(Module):
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
+        self.n_in = positive_integer("n_in", n_in)
         self.n_out = 1
         self.activation_name, self.activation = resolve_activation(activation)
         if weights is None:
@@ -394,8 +389,8 @@ class Layer(Module):
         seed: int | None = None,
         init: str = "normal",
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
-        self.n_out = _check_size("n_out", n_out)
+        self.n_in = positive_integer("n_in", n_in)
+        self.n_out = positive_integer("n_out", n_out)
         self.activation_name, self.activation = resolve_activation(activation)
         weights = _initial_weights(self.n_in, self.n_out, init, _make_rng(rng, seed))
         self.neurons = [
@@ -447,10 +442,10 @@ class MLP(Module):
         seed: int | None = None,
         init: str = "normal",
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
+        self.n_in = positive_integer("n_in", n_in)
         if isinstance(sizes, (int, str)) or len(sizes) == 0:
             raise ValueError(f"sizes must be a non-empty list of layer sizes, got {sizes!r}")
-        self.sizes = [_check_size(f"sizes[{k}]", size) for k, size in enumerate(sizes)]
+        self.sizes = [positive_integer(f"sizes[{k}]", size) for k, size in enumerate(sizes)]
         self.n_out = self.sizes[-1]
         if isinstance(activations, str) or callable(activations):
             per_layer: list[ActivationSpec] = [activations] * len(self.sizes)

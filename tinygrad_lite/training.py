@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.checks import non_negative_integer, optional_integer
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
@@ -324,13 +325,9 @@ def fit(
     """
     loss_function = _resolve_loss(loss)
     X_array, y_array = _checked_data(model, X, y)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    epochs = non_negative_integer("epochs", epochs)
     n = len(X_array)
-    if batch_size is None:
-        batch_size = n
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batch_size = optional_integer("batch_size", batch_size, 1) or n
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.01)
     binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))

@@ -28,6 +28,7 @@ from typing import Any
 import graphviz
 
 from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.checks import integer
 from tinygrad_lite.value import Value
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
 
 DEFAULT_MAX_NODES = 300
 """Above this many boxes and ellipses a drawing collapses repeated structure."""
+MIN_MAX_NODES = 10
+"""The smallest ``max_nodes``: room for a summary box and a few values."""
 
 SHOWABLE_FIELDS = ("label", "data", "grad")
 MAX_COLLAPSE_ROUNDS = 20
@@ -935,8 +938,7 @@ def _check_options(
         raise ValueError(f"fmt {fmt!r} is not a float format spec like '.4g': {error}") from None
     if color_by not in COLOR_MODES:
         raise ValueError(f"color_by must be one of {', '.join(COLOR_MODES)}; got {color_by!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 10:
-        raise ValueError(f"max_nodes must be an int of at least 10; got {max_nodes!r}")
+    integer("max_nodes", max_nodes, MIN_MAX_NODES)
     return shown
 
 

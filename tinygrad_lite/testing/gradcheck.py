@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygrad_lite.autograd_machinery import GraphWarning
+from tinygrad_lite.checks import finite_number, number_in
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF, to_numpy
 from tinygrad_lite.testing.reference import Array, numpy_errors_ignored
@@ -156,10 +157,9 @@ def _check_inputs(inputs: Sequence[float | Value], eps: float, atol: float, rtol
             raise TypeError(f"input {i} must be a float or a Value, got {type(x).__qualname__}")
         if not math.isfinite(data):
             raise ValueError(f"input {i} is {data!r}: finite differences need finite inputs")
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ValueError(f"eps must be a positive finite step, got {eps!r}")
-    if atol < 0 or rtol < 0:
-        raise ValueError(f"atol and rtol must be >= 0, got atol={atol!r}, rtol={rtol!r}")
+    finite_number("eps", eps, minimum=0.0, strict=True)
+    number_in("atol", atol, 0.0, math.inf)
+    number_in("rtol", rtol, 0.0, math.inf)
 
 
 def _setup(
