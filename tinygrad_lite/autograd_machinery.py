@@ -26,6 +26,7 @@ from typing import Any
 
 from tinygrad_lite._frames import first_user_frame
 from tinygrad_lite.checks import real_number
+from tinygrad_lite.naming import describe
 from tinygrad_lite.ops import NO_GRAD_RESULT, Num, Op, deriving_as_graph
 
 # False inside no_grad(). A context variable, so each thread (and asyncio task)
@@ -206,12 +207,6 @@ class GraphWarning(UserWarning):
     """A backward call that is legal but probably not what was meant."""
 
 
-def describe(node: Any) -> str:
-    """``Value 'a1' (data=0.6)`` or ``Value (unlabelled) (data=0.6)``."""
-    name = f"'{node.label}'" if node.label else "(unlabelled)"
-    return f"Value {name} (data={node.data!r})"
-
-
 def seed_gradient(grad: object) -> float:
     """The seed gradient as a float, or a TypeError naming what was passed instead."""
     return real_number("the seed gradient (grad=...)", grad)
@@ -305,6 +300,7 @@ MACHINERY_MODULES = (
     "tinygrad_lite.autograd_machinery",
     "tinygrad_lite._frames",
     "tinygrad_lite.checks",
+    "tinygrad_lite.naming",
     "abc",
     "contextlib",
     "contextvars",

@@ -29,6 +29,7 @@ import graphviz
 
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.checks import integer
+from tinygrad_lite.naming import position_name, quoted_label
 from tinygrad_lite.value import Value
 
 __all__ = [
@@ -246,11 +247,11 @@ def _structure_signatures(order: Sequence[Value]) -> tuple[list[int], list[int]]
 
 def _display_name(plan: _Plan, i: int) -> str:
     """How messages name a value: its label, else ``v<i>`` (then shown in its box too)."""
-    value = plan.order[i]
-    if value.label:
-        return repr(value.label)
-    plan.mentioned[i] = f"v{i}"
-    return f"v{i}"
+    quoted = quoted_label(plan.order[i])
+    if quoted:
+        return quoted
+    plan.mentioned[i] = position_name(i)
+    return plan.mentioned[i]
 
 
 @dataclass
