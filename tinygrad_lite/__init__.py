@@ -4,10 +4,11 @@ from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
 from tinygrad_lite.explain import explain, explain_lines
-from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
+from tinygrad_lite.nn import MLP, Layer, Module, Neuron
 from tinygrad_lite.ops import Op
 from tinygrad_lite.optim import SGD, Adam
 from tinygrad_lite.player import draw_backward
+from tinygrad_lite.serialization import StateDictError
 from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import History, fit
 from tinygrad_lite.value import (
