@@ -5,7 +5,7 @@ is ONE graph node (`tinygrad_lite.engine.linear`, operands ``(w1..wn, x1..xn, b)
 followed by one activation node, so a 2-16-1 network makes 34 nodes per
 example instead of about 100: graphs stay small to draw and fast to walk.
 
-Parameter names and labels
+Parameter names and labels (the convention is `tinygrad_lite.parameter_names`)
     Every parameter has a stable dotted name, like PyTorch's
     ``named_parameters()``: ``w.1`` and ``b`` in a `Neuron`,
     ``neurons.3.w.1`` in a `Layer`, ``layers.0.neurons.3.w.1`` in an `MLP`.
@@ -46,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tinygrad_lite.checks import positive_integer
+from tinygrad_lite.parameter_names import BIAS, LAYERS, NEURONS, child_name, weight_name
 from tinygrad_lite.serialization import StateDictError, checked_state, read_npz, write_npz
 from tinygrad_lite.value import Value, as_value, linear
 
@@ -214,7 +215,7 @@ def _named_in(group: str, children: Sequence[Module]) -> list[tuple[str, Value]]
     """Each child's named parameters as ``<group>.<index>.<name>`` (e.g.
     ``layers.0.neurons.3.w.1``), children in order: PyTorch's dotted names."""
     return [
-        (f"{group}.{index}.{name}", parameter)
+        (child_name(group, index, name), parameter)
         for index, child in enumerate(children)
         for name, parameter in child.named_parameters()
     ]
@@ -268,8 +269,8 @@ class Neuron(Module):
         return self.activation(linear(self.w, inputs, self.b))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        named = [(f"w.{i}", weight) for i, weight in enumerate(self.w)]
-        named.append(("b", self.b))
+        named = [(weight_name(i), weight) for i, weight in enumerate(self.w)]
+        named.append((BIAS, self.b))
         return named
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
@@ -317,7 +318,7 @@ class Layer(Module):
         return [neuron.activation(linear(neuron.w, inputs, neuron.b)) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return _named_in("neurons", self.neurons)
+        return _named_in(NEURONS, self.neurons)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         # W[i, j] is neuron j's weight i: row-major order walks i, then j.
@@ -382,7 +383,7 @@ class MLP(Module):
         return values
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return _named_in("layers", self.layers)
+        return _named_in(LAYERS, self.layers)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         layout = {}
