@@ -3,11 +3,17 @@
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
+from tinygrad_lite.drawing import (
+    GraphDrawing,
+    GraphvizNotFoundError,
+    draw,
+    draw_backward,
+    save,
+)
 from tinygrad_lite.explain import explain, explain_lines
 from tinygrad_lite.nn import MLP, Layer, Module, Neuron
 from tinygrad_lite.ops import Op
 from tinygrad_lite.optim import SGD, Adam
-from tinygrad_lite.player import draw_backward
 from tinygrad_lite.serialization import StateDictError
 from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import History, fit
@@ -24,7 +30,6 @@ from tinygrad_lite.value import (
     sin,
     total,
 )
-from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
 
 save_graph = save  # a longer name for `save`, for code that also saves models
 
