@@ -198,11 +198,7 @@ class TracedSteps:
         outputs = self.traced.forward(self.examples)
         self._last_evaluation = outputs
         self._evaluated_at_step = self.optimizer.steps
-        value = self._batch_loss(outputs[:, 0])
-        if threshold is None:
-            return value, None
-        predicted = outputs[:, 1] >= threshold
-        return value, float(np.mean(predicted == (self.targets[:, 0] == 1.0)))
+        return scores(self._batch_loss(outputs[:, 0]), outputs[:, 1], self.targets[:, 0], threshold)
 
     def check_path(self) -> None:
         """Trace again with the trained parameters: the path must not have changed."""
@@ -419,17 +415,31 @@ def evaluate(
         predictions = predict(model, rows)
         flat_targets = [t for row in targets for t in row]
         value = loss(predictions, flat_targets).data
+    return scores(value, [p.data for p in predictions], flat_targets, threshold)
+
+
+def scores(
+    loss: float,
+    predictions: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    threshold: float | None,
+) -> tuple[float, float | None]:
+    """``(loss, accuracy)`` of an evaluated model: the one place both engines' evaluations
+    (`evaluate` on Values, `TracedSteps.evaluate` on arrays) become a `History` entry.
+
+    ``loss`` is the loss over the examples; accuracy (None without a ``threshold``)
+    is `fraction_right` of the single-output ``predictions`` against their 0/1
+    ``targets``."""
     if threshold is None:
-        return value, None
-    return value, _fraction_right(predictions, flat_targets, threshold)
+        return loss, None
+    return loss, fraction_right(predictions, targets, threshold)
 
 
-def _fraction_right(predictions: list[Value], targets: list[float], threshold: float) -> float:
+def fraction_right(predictions: npt.ArrayLike, targets: npt.ArrayLike, threshold: float) -> float:
     """Share of predictions with ``(p >= threshold) == (target == 1)``."""
-    right = sum(
-        (p.data >= threshold) == (t == 1.0) for p, t in zip(predictions, targets, strict=True)
-    )
-    return right / len(predictions)
+    predicted = np.asarray(predictions, dtype=np.float64) >= threshold
+    actual = np.asarray(targets, dtype=np.float64) == 1.0
+    return float(np.mean(predicted == actual))
 
 
 def accuracy_score(
@@ -441,4 +451,4 @@ def accuracy_score(
         raise ValueError("accuracy_score needs a model with one output")
     with no_grad():
         predictions = predict(model, X_array.tolist())
-    return _fraction_right(predictions, y_array.ravel().tolist(), threshold)
+    return fraction_right([p.data for p in predictions], y_array.ravel(), threshold)
