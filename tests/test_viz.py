@@ -451,7 +451,7 @@ def test_save_picks_the_format_from_the_extension(tmp_path: Path) -> None:
     svg = parse_svg(save(nodes["f"], tmp_path / "g.svg", legend=False).read_bytes())
     assert len(svg.with_class("value")) == 6
     assert save(drawing, tmp_path / "g.dot").read_text() == drawing.source
-    assert tinygrad_lite.save_graph(drawing, tmp_path / "g.gv").read_text() == drawing.source
+    assert save(drawing, tmp_path / "g.gv").read_text() == drawing.source
 
 
 def test_save_rejects_unknown_extensions_without_touching_the_file(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
+from tinygrad_lite.deprecation import deprecated_names
 from tinygrad_lite.drawing import (
     GraphDrawing,
     GraphvizNotFoundError,
@@ -31,7 +32,9 @@ from tinygrad_lite.value import (
     total,
 )
 
-save_graph = save  # a longer name for `save`, for code that also saves models
+__getattr__ = deprecated_names(
+    __name__, {"save_graph": (save, "tinygrad_lite.save (the same function)")}
+)
 
 __all__ = [
     "MLP",
@@ -66,7 +69,6 @@ __all__ = [
     "linear",
     "no_grad",
     "save",
-    "save_graph",
     "set_trace",
     "sin",
     "topological_order",

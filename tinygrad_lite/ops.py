@@ -33,6 +33,8 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.deprecation import deprecated_names
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -90,11 +92,6 @@ def ieee_log(a: float) -> float:
     if a == 0.0:
         return -math.inf
     return math.nan
-
-
-def ieee_sqrt(a: float) -> float:
-    """Square root; ``sqrt(negative) = nan`` instead of `ValueError` (``sqrt(-0.0) = -0.0``)."""
-    return math.sqrt(a) if a >= 0.0 else math.nan
 
 
 def ieee_sin(a: float) -> float:
@@ -705,3 +702,13 @@ FUNCTIONS: dict[str, UnaryOp] = {op.name: op for op in (EXP, LOG, TANH, SIGMOID,
 The tools that list functions read this registry (the command-line expression
 parser, the property-test strategies), so a new function added here reaches
 them without changes of their own."""
+
+
+def _ieee_sqrt(a: float) -> float:
+    """The deprecated ``ieee_sqrt``: ``ieee_pow(a, 0.5)``, which takes the square root."""
+    return ieee_pow(a, 0.5)
+
+
+__getattr__ = deprecated_names(
+    __name__, {"ieee_sqrt": (_ieee_sqrt, "ieee_pow(a, 0.5) (no operation uses a square root)")}
+)
