@@ -36,6 +36,7 @@ from tinygrad_lite.drawing.options import (
 )
 from tinygrad_lite.drawing.output import GraphDrawing, format_of, write_drawing
 from tinygrad_lite.drawing.plan import Box, Plan, cluster_paths, descendants_on_path, make_plan
+from tinygrad_lite.naming import position_name
 from tinygrad_lite.parameter_names import relative_name
 from tinygrad_lite.value import Value
 
@@ -181,7 +182,7 @@ def _value_node(plan: Plan, i: int, style: Style, module: str) -> dict[str, str]
         "label": _table(cells, fill, border_colour, border),
         "shape": "plain",
         "class": " ".join(classes),
-        "id": f"v{i}",
+        "id": position_name(i),
     }
 
 
@@ -244,7 +245,7 @@ def _emit(plan: Plan, style: Style, rankdir: str, clusters: bool, legend: bool) 
 
     def source(i: int) -> str:
         box = plan.box_of.get(i)
-        return plan.boxes[box].name if box is not None else f"v{i}"
+        return plan.boxes[box].name if box is not None else position_name(i)
 
     edges: list[tuple[str, str, dict[str, str]]] = []
     seen_edges: set[tuple[str, str]] = set()
@@ -270,7 +271,7 @@ def _emit(plan: Plan, style: Style, rankdir: str, clusters: bool, legend: bool) 
                     },
                 )
         else:
-            add_node(path, f"v{i}", _value_node(plan, i, style, path[-1] if path else ""))
+            add_node(path, position_name(i), _value_node(plan, i, style, path[-1] if path else ""))
             if not value.is_leaf:
                 op_attributes = {
                     "label": "<" + escape_html_text(value.op) + ">",
@@ -284,7 +285,7 @@ def _emit(plan: Plan, style: Style, rankdir: str, clusters: bool, legend: bool) 
                     "width": "0.4",
                 }
                 add_node(path, f"op{i}", op_attributes)
-                edges.append((f"op{i}", f"v{i}", _path_edge(value, value, style)))
+                edges.append((f"op{i}", position_name(i), _path_edge(value, value, style)))
         for position, operand in enumerate(value.operands):
             j = plan.index[operand]
             summary_number = plan.cut.get((i, position))
