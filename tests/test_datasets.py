@@ -85,7 +85,7 @@ def test_noise_has_the_requested_spread() -> None:
     [
         (lambda: moons(1), "n must be an integer >= 2"),
         (lambda: moons(10, noise=-1.0), "noise must be a finite number >= 0"),
-        (lambda: circles(10, factor=1.0), "factor must be between 0 and 1"),
+        (lambda: circles(10, factor=1.0), r"factor must be in \(0, 1\), got 1.0"),
     ],
 )
 def test_bad_arguments(call: object, message: str) -> None:

@@ -15,7 +15,6 @@ from tinygrad_lite.losses import (
     bce_with_logits,
     binary_cross_entropy,
     mean_squared_error,
-    mse,
     squared_error,
 )
 
@@ -43,7 +42,6 @@ def test_squared_error_is_the_seed_loss_and_its_gradient_is_minus_error() -> Non
 def test_mean_squared_error_mean_and_sum() -> None:
     predictions = _values(P)
     p, y = np.array(P), np.array(Y)
-    assert mse is mean_squared_error
     mean = mean_squared_error(predictions, Y)
     assert mean.data == pytest.approx(np.mean((y - p) ** 2), rel=1e-15)
     np.testing.assert_allclose(_grads(mean, predictions), 2 * (p - y) / 4, rtol=1e-15)
@@ -120,11 +118,11 @@ def test_loss_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match=r"2 prediction\(s\) but 3 target\(s\)"):
         squared_error(_values([0.1, 0.2]), [0.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="needs at least one prediction"):
-        mse([], [])
+        mean_squared_error([], [])
     with pytest.raises(TypeError, match="prediction 1 is a float, not a Value"):
         squared_error([Value(0.1), 0.2], [0.0, 1.0])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum'"):
-        mse(_values([0.1]), [0.0], reduction="none")
+        mean_squared_error(_values([0.1]), [0.0], reduction="none")
 
 
 def test_softplus_node_second_derivative() -> None:

@@ -15,8 +15,9 @@ import pytest
 from tinygrad_lite import Value, topological_order
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import squared_error
-from tinygrad_lite.nn import MLP, Layer, Neuron, StateDictError
+from tinygrad_lite.nn import MLP, Layer, Neuron
 from tinygrad_lite.seed.reference import seed_backprop, sigmoid
+from tinygrad_lite.serialization import StateDictError
 
 # ---------------------------------------------------------------- names and labels
 

@@ -113,7 +113,7 @@ def test_zero_grad_resets_only_its_parameters() -> None:
         (lambda ps: SGD(ps + ps, lr=0.1), ValueError, "appears twice"),
         (lambda ps: SGD(ps, lr=-0.1), ValueError, "lr must be in"),
         (lambda ps: SGD(ps, lr=float("nan")), ValueError, "lr must be in"),
-        (lambda ps: SGD(ps, lr="0.1"), TypeError, "lr must be a number"),
+        (lambda ps: SGD(ps, lr="0.1"), TypeError, "lr must be a real number, got str"),
         (lambda ps: SGD(ps, lr=0.1, momentum=1.0), ValueError, "momentum must be in"),
         (lambda ps: Adam(ps, betas=(0.9,)), ValueError, "betas must be a pair"),
         (lambda ps: Adam(ps, betas=(0.9, 1.0)), ValueError, r"betas\[1\] must be in"),

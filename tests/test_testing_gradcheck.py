@@ -103,8 +103,8 @@ def test_gradcheck_and_gradgradcheck_accept_functions_that_return_an_input() -> 
         ([], {}, ValueError, "at least one input"),
         ([math.nan], {}, ValueError, "input 0 is nan"),
         (["1"], {}, TypeError, "input 0 must be a float"),
-        ([1.0], {"eps": 0.0}, ValueError, "eps must be a positive"),
-        ([1.0], {"rtol": -1.0}, ValueError, "rtol must be >= 0"),
+        ([1.0], {"eps": 0.0}, ValueError, "eps must be a finite number > 0"),
+        ([1.0], {"rtol": -1.0}, ValueError, r"rtol must be in \[0, inf\]"),
     ],
 )
 def test_gradcheck_rejects_bad_arguments(

@@ -15,7 +15,7 @@ from tinygrad_lite.nn import MLP
 from tinygrad_lite.optim import SGD, Adam
 from tinygrad_lite.seed import text_cells
 from tinygrad_lite.seed.reference import seed_train
-from tinygrad_lite.training import History, accuracy_score, fit
+from tinygrad_lite.training import History, accuracy_score, fit, fraction_right, scores
 
 
 def _seed_loop_verbatim(epochs: int) -> dict[str, np.ndarray]:
@@ -219,7 +219,7 @@ def test_zero_epochs_changes_nothing() -> None:
         ({"y": np.zeros(5)}, r"y must have shape \(4,\) or \(4, 1\)"),
         ({"y": np.array([0, 1, np.nan, 1])}, "y contains nan or inf"),
         ({"X": np.full((4, 2), np.inf)}, "X contains nan or inf"),
-        ({"epochs": -1}, "epochs must be an integer >= 0"),
+        ({"epochs": -1}, "epochs must be a non-negative integer"),
         ({"batch_size": 0}, "batch_size must be a positive integer or None"),
         ({"loss": "hinge"}, "unknown loss 'hinge'"),
     ],
@@ -317,3 +317,16 @@ def test_fit_pauses_the_collector_during_epochs_and_restores_it(enabled_before: 
     with pytest.raises(ZeroDivisionError):
         fit(model, X, y, loss=lambda p, t: 1 / 0, epochs=1)
     assert gc.isenabled()
+
+
+def test_both_engines_score_through_one_function() -> None:
+    assert scores(0.25, [0.7, 0.2], [1.0, 1.0], None) == (0.25, None)
+    assert scores(0.25, np.array([0.7, 0.2, 0.5]), np.array([1.0, 1.0, 0.0]), 0.5) == (
+        0.25,
+        fraction_right([0.7, 0.2, 0.5], [1.0, 1.0, 0.0], 0.5),
+    )
+    assert fraction_right([0.7, 0.2, 0.5], [1.0, 1.0, 0.0], 0.5) == 1 / 3
+    X, y = _small_problem(8)
+    slow = fit(MLP(2, [3, 1], seed=1), X, y, epochs=3, accuracy=True)
+    fast = fit(MLP(2, [3, 1], seed=1), X, y, epochs=3, accuracy=True, fast=True)
+    assert slow.accuracy == fast.accuracy

@@ -3,11 +3,19 @@
 from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
+from tinygrad_lite.deprecation import deprecated_names
+from tinygrad_lite.drawing import (
+    GraphDrawing,
+    GraphvizNotFoundError,
+    draw,
+    draw_backward,
+    save,
+)
 from tinygrad_lite.explain import explain, explain_lines
-from tinygrad_lite.nn import MLP, Layer, Module, Neuron, StateDictError
+from tinygrad_lite.nn import MLP, Layer, Module, Neuron
 from tinygrad_lite.ops import Op
 from tinygrad_lite.optim import SGD, Adam
-from tinygrad_lite.player import draw_backward
+from tinygrad_lite.serialization import StateDictError
 from tinygrad_lite.trace import Traced, TraceError, trace
 from tinygrad_lite.training import History, fit
 from tinygrad_lite.value import (
@@ -25,12 +33,13 @@ from tinygrad_lite.value import (
     sqrt,
     total,
 )
-from tinygrad_lite.viz import GraphDrawing, GraphvizNotFoundError, draw, save
 
-save_graph = save  # a longer name for `save`, for code that also saves models
 # tinygrad_lite.abs(x): |x| for a Value or a number. Not in __all__, so that
 # `from tinygrad_lite import *` keeps Python's abs (which works on Values too).
 abs = absolute
+__getattr__ = deprecated_names(
+    __name__, {"save_graph": (save, "tinygrad_lite.save (the same function)")}
+)
 
 __all__ = [
     "MLP",
@@ -65,7 +74,6 @@ __all__ = [
     "linear",
     "no_grad",
     "save",
-    "save_graph",
     "set_trace",
     "sin",
     "sqrt",

@@ -42,6 +42,7 @@ from typing import Any, Literal, TypeVar
 from tinygrad_lite._frames import first_user_frame
 from tinygrad_lite.autograd_machinery import BackwardStep, hooks
 from tinygrad_lite.explain import NodeNames
+from tinygrad_lite.naming import quoted_label
 from tinygrad_lite.ops import NO_GRAD_RESULT
 from tinygrad_lite.value import Num, Value
 
@@ -101,7 +102,7 @@ def _finite(x: Num) -> bool:
 
 def _name(value: Value) -> str:
     """The label, or the readable expression explain() would use (e.g. ``(x*2)``)."""
-    return f"'{value.label}'" if value.label else NodeNames(value)(value)
+    return quoted_label(value) or NodeNames(value)(value)
 
 
 def _operation_name(node: Value) -> str:

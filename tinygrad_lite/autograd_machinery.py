@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import ctypes
-import numbers
 import os
 import pdb
 import sys
@@ -26,6 +25,8 @@ from types import FrameType
 from typing import Any
 
 from tinygrad_lite._frames import first_user_frame
+from tinygrad_lite.checks import real_number
+from tinygrad_lite.naming import describe
 from tinygrad_lite.ops import NO_GRAD_RESULT, Num, Op, deriving_as_graph
 
 # False inside no_grad(). A context variable, so each thread (and asyncio task)
@@ -223,20 +224,9 @@ class GraphWarning(UserWarning):
     """A backward call that is legal but probably not what was meant."""
 
 
-def describe(node: Any) -> str:
-    """``Value 'a1' (data=0.6)`` or ``Value (unlabelled) (data=0.6)``."""
-    name = f"'{node.label}'" if node.label else "(unlabelled)"
-    return f"Value {name} (data={node.data!r})"
-
-
 def seed_gradient(grad: object) -> float:
     """The seed gradient as a float, or a TypeError naming what was passed instead."""
-    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
-        raise TypeError(
-            f"the seed gradient (grad=...) must be a real number, "
-            f"got {type(grad).__qualname__}: {grad!r:.40}"
-        )
-    return float(grad)
+    return real_number("the seed gradient (grad=...)", grad)
 
 
 def check_root(root: Any, accumulate: bool) -> None:
@@ -326,6 +316,8 @@ PDB_HOOK = "pdb.set_trace"
 MACHINERY_MODULES = (
     "tinygrad_lite.autograd_machinery",
     "tinygrad_lite._frames",
+    "tinygrad_lite.checks",
+    "tinygrad_lite.naming",
     "abc",
     "contextlib",
     "contextvars",

@@ -11,6 +11,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.checks import finite_number, integer, number_in, positive_integer
+
 Array = npt.NDArray[np.float64]
 
 SEED_NOTEBOOK_SEED = 0
@@ -45,8 +47,7 @@ def seed_initial_weights(hidden_dim: int = 16) -> dict[str, Array]:
     state dict: ``MLP(2, [hidden_dim, 1]).load_state_dict(seed_initial_weights())``
     starts the scalar network where the notebook's NumPy loop starts.
     """
-    if isinstance(hidden_dim, bool) or not isinstance(hidden_dim, int) or hidden_dim < 1:
-        raise ValueError(f"hidden_dim must be a positive integer, got {hidden_dim!r}")
+    hidden_dim = positive_integer("hidden_dim", hidden_dim)
     stream = _seed_stream()
     _draw_two_clusters(stream)  # advance past the data, as the notebook does
     W1 = stream.randn(2, hidden_dim)
@@ -57,10 +58,8 @@ def seed_initial_weights(hidden_dim: int = 16) -> dict[str, Array]:
 
 
 def _check_common(n: int, noise: float) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n must be an integer >= 2, got {n!r}")
-    if not (isinstance(noise, (int, float)) and math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    integer("n", n, 2)
+    finite_number("noise", noise, minimum=0.0)
 
 
 def moons(n: int = 200, *, noise: float = 0.1, seed: int | None = 0) -> tuple[Array, Array]:
@@ -94,8 +93,7 @@ def circles(
     deviation ``noise`` from ``np.random.default_rng(seed)``.
     """
     _check_common(n, noise)
-    if not (isinstance(factor, (int, float)) and 0 < factor < 1):
-        raise ValueError(f"factor must be between 0 and 1 (exclusive), got {factor!r}")
+    number_in("factor", factor, 0.0, 1.0, low_open=True, high_open=True)
     n_outer = n // 2
     n_inner = n - n_outer
     t_outer = np.linspace(0.0, 2 * math.pi, n_outer, endpoint=False)

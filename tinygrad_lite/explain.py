@@ -28,7 +28,6 @@ the same thing; `chain_rule_line` is the formatting alone.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ from typing import TextIO
 
 from tinygrad_lite.autograd import backward_pass, topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, Pass, hooks, seed_gradient
+from tinygrad_lite.checks import optional_integer
+from tinygrad_lite.naming import expression_name, position_name, readable_label
 from tinygrad_lite.value import Num, Value
 
 __all__ = [
@@ -75,39 +76,14 @@ class NodeNames:
         return name
 
     def _name_of(self, node: Value, position: int) -> str:
+        """The label (readable), a constant's number, or the expression of the
+        operands' names; `naming.position_name` when that is too long."""
         if node.label:
-            return _readable_label(node.label)
-        op = node.operation
-        if not node.operands or op is None:
+            return readable_label(node.label)
+        if not node.operands:
             return f"{node.data:g}"
-        operand_names = [self(operand) for operand in node.operands]
-        expression = op.format(operand_names, "compact")
-        if op.infix and len(operand_names) <= 2:
-            expression = f"({expression})"  # (w3*a1), (-x), (a**2): each name stands alone
-        return expression if len(expression) <= self.max_length else f"v{position}"
-
-
-_SIMPLE_LABEL = re.compile(r"[A-Za-z_][\w.]*|[-+]?[\d.]+(e[-+]?\d+)?")
-
-
-def _readable_label(label: str) -> str:
-    """A label as written, parenthesised when it is a formula (``y - y_pred`` becomes
-    ``(y - y_pred)``) so that ``dL/d(y - y_pred)`` reads as one name."""
-    if _SIMPLE_LABEL.fullmatch(label) or _enclosed_in_parentheses(label):
-        return label
-    return f"({label})"
-
-
-def _enclosed_in_parentheses(text: str) -> bool:
-    """True for ``(a*b)``; false for ``(a)*(b)``, whose first parenthesis closes early."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    for index, char in enumerate(text):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth == 0 and index < len(text) - 1:
-            return False
-    return depth == 0
+        expression = expression_name(node, [self(operand) for operand in node.operands])
+        return expression if len(expression) <= self.max_length else position_name(position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +194,6 @@ def _selection(output: Value, nodes: Iterable[Value | str] | None) -> set[Value]
     return chosen
 
 
-def _check_limit(limit: int | None) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be a non-negative int or None, got {limit!r}")
-
-
 def _lines(
     steps: Iterator[BackwardStep],
     output: Value,
@@ -260,7 +231,7 @@ def explain_lines(
     node except unlabelled leaves (constants) gets one. ``limit`` caps the number of
     lines (the ones nearest the output come first), for large graphs.
     """
-    _check_limit(limit)
+    optional_integer("limit", limit, 0)
     _selection(output, nodes)  # bad nodes= fail before the pass starts
     steps = backward_pass(output, seed_gradient(grad), Pass(records=True, accumulate=False))
     return list(_lines(steps, output, nodes, limit))
@@ -293,7 +264,7 @@ def print_backward(
 ) -> None:
     """Consume the backward ``steps`` of ``root`` and print each step's chain-rule line
     as it happens (used by ``backward(explain=True)``)."""
-    _check_limit(limit)
+    optional_integer("limit", limit, 0)
     for line in _lines(steps, root, nodes, limit):
         print(line, file=file if file is not None else sys.stdout)
 

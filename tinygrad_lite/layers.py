@@ -24,6 +24,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "core",
         (
             "tinygrad_lite._frames",
+            "tinygrad_lite.deprecation",
+            "tinygrad_lite.checks",
+            "tinygrad_lite.naming",
             "tinygrad_lite.ops",
             "tinygrad_lite.autograd_machinery",
             "tinygrad_lite.autograd",
@@ -34,6 +37,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "models",
         (
+            "tinygrad_lite.parameter_names",
+            "tinygrad_lite.serialization",
             "tinygrad_lite.nn",
             "tinygrad_lite.losses",
             "tinygrad_lite.optim",
@@ -46,6 +51,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "tinygrad_lite.explain",
             "tinygrad_lite.anomaly",
+            "tinygrad_lite.drawing",
             "tinygrad_lite.viz",
             "tinygrad_lite.player",
             "tinygrad_lite.expression",

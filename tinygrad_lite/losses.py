@@ -9,12 +9,12 @@ and small.
 function                       formula (n examples)                          reduction
 =============================  ============================================  ===========
 ``squared_error``              ``0.5 * sum((y - p)**2)``  (the seed's loss)  sum
-``mean_squared_error``/``mse`` ``sum((y - p)**2) / n``                       mean
+``mean_squared_error``         ``sum((y - p)**2) / n``                       mean
 ``binary_cross_entropy``       ``-sum(y log p + (1-y) log(1-p)) / n``        mean
 ``bce_with_logits``            the same with ``p = sigmoid(z)``, exactly     mean
 =============================  ============================================  ===========
 
-``mse`` and both cross-entropies take ``reduction="mean"`` (PyTorch's
+``mean_squared_error`` and both cross-entropies take ``reduction="mean"`` (PyTorch's
 default) or ``"sum"``.
 """
 
@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.deprecation import deprecated_names
 from tinygrad_lite.ops import FloatArray, UnaryOp, ieee_exp
 from tinygrad_lite.value import Value, apply, as_value, total
 
 Targets = Sequence[float | Value] | npt.NDArray[np.floating] | float | Value
 Predictions = Sequence[Value] | Value
-LossFunction = Callable[[Sequence[Value], Sequence[float]], Value]
-"""A loss as `fit` calls it: ``loss(predictions, targets) -> Value``."""
 
 BCE_EPSILON = 1e-12
 """`binary_cross_entropy` clips probabilities to ``[BCE_EPSILON, 1 - BCE_EPSILON]``."""
@@ -93,9 +92,6 @@ def mean_squared_error(
     preds, ys = _pairs(predictions, targets, "mean_squared_error")
     terms = [(y - p) ** 2 for p, y in zip(preds, ys, strict=True)]
     return _reduce(terms, reduction, "mean_squared_error")
-
-
-mse = mean_squared_error
 
 
 def binary_cross_entropy(
@@ -177,3 +173,14 @@ LOSSES: dict[str, Callable[..., Value]] = {
     "bce_with_logits": bce_with_logits,
 }
 """The losses `fit` accepts by name."""
+
+__getattr__ = deprecated_names(
+    __name__,
+    {
+        "mse": (mean_squared_error, "mean_squared_error (the same function)"),
+        "LossFunction": (
+            Callable[[Sequence[Value], Sequence[float]], Value],
+            "tinygrad_lite.training.LossSpec",
+        ),
+    },
+)

@@ -5,14 +5,15 @@ is ONE graph node (`tinygrad_lite.value.linear`, operands ``(w1..wn, x1..xn, b)`
 followed by one activation node, so a 2-16-1 network makes 34 nodes per
 example instead of about 100: graphs stay small to draw and fast to walk.
 
-Parameter names and labels
+Parameter names and labels (the convention is `tinygrad_lite.parameter_names`)
     Every parameter has a stable dotted name, like PyTorch's
     ``named_parameters()``: ``w.1`` and ``b`` in a `Neuron`,
     ``neurons.3.w.1`` in a `Layer`, ``layers.0.neurons.3.w.1`` in an `MLP`.
     Each parameter's ``label`` *is* its name, so drawn graphs and debugger
     views show names instead of anonymous numbers.
 
-Weights as NumPy arrays (``state_dict``)
+Weights as NumPy arrays (``state_dict``; the checks and the ``.npz`` files
+are `tinygrad_lite.serialization`'s)
     Laid out as the seed notebook's NumPy code lays them out, so the scalar
     network and the NumPy loop can start from identical weights::
 
@@ -37,16 +38,16 @@ Initialisation
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
-import zipfile
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.checks import positive_integer
+from tinygrad_lite.parameter_names import BIAS, LAYERS, NEURONS, child_name, weight_name
+from tinygrad_lite.serialization import StateDictError, checked_state, read_npz, write_npz
 from tinygrad_lite.value import Value, as_value, linear
 
 Activation = Callable[[Value], Value]
@@ -90,12 +91,6 @@ def resolve_activation(spec: ActivationSpec) -> tuple[str, Activation]:
         if spec is function:
             return name, function
     return getattr(spec, "__name__", repr(spec)), spec
-
-
-class StateDictError(ValueError):
-    """Weights that cannot be loaded: a missing or extra key, a wrong shape or
-    dtype, a non-finite number, or a missing or unreadable file. Raised before
-    any weight is changed."""
 
 
 # --------------------------------------------------------------------------
@@ -159,51 +154,19 @@ class Module:
         `StateDictError` naming the key and what was expected and received,
         and the model is left untouched. Gradients are not changed.
         """
-        if not isinstance(state, Mapping):
-            raise StateDictError(
-                f"load_state_dict needs a mapping of names to arrays, "
-                f"got {type(state).__qualname__}"
-            )
         layout = self._state_layout()
-        missing = [key for key in layout if key not in state]
-        extra = sorted(str(key) for key in state if key not in layout)
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing key(s) {missing}")
-            if extra:
-                parts.append(f"unexpected key(s) {extra}")
-            raise StateDictError(
-                f"{type(self).__name__} state does not match: {'; '.join(parts)} "
-                f"(expected exactly {list(layout)})"
-            )
-        new_values: list[tuple[list[Value], list[float]]] = []
-        for key, (shape, parameters) in layout.items():
-            array = _checked_array(key, state[key], shape, allow_non_finite)
-            new_values.append((parameters, array.ravel().tolist()))
+        shapes = {key: shape for key, (shape, _) in layout.items()}
+        numbers = checked_state(state, shapes, type(self).__name__, allow_non_finite)
         # Every check passed: only now change the weights.
-        for parameters, numbers in new_values:
-            for parameter, number in zip(parameters, numbers, strict=True):
+        for key, (_, parameters) in layout.items():
+            for parameter, number in zip(parameters, numbers[key], strict=True):
                 parameter.data = number
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write ``state_dict()`` to ``path`` as an uncompressed ``.npz`` (no pickle).
-
-        The file is written at exactly ``path`` (NumPy's ``savez`` would
-        append ``.npz`` to a name without it). It is written whole to
-        ``<path>.partial`` first and then renamed over ``path`` (``os.replace``,
-        atomic), so a failure part way (a full disk, an interrupt) leaves an
-        existing file at ``path`` as it was."""
-        target = os.fspath(path)
-        partial = target + ".partial"
-        try:
-            with open(partial, "wb") as file:
-                np.savez(file, **self.state_dict())  # type: ignore[arg-type]
-            os.replace(partial, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(partial)
-            raise
+        """Write ``state_dict()`` to ``path`` as an uncompressed ``.npz`` (no pickle),
+        atomically: a failure part way leaves an existing file as it was
+        (`tinygrad_lite.serialization.write_npz`)."""
+        write_npz(path, self.state_dict())
 
     def load(self, path: str | os.PathLike[str], *, allow_non_finite: bool = False) -> None:
         """Load weights saved by `save` (``allow_pickle=False``).
@@ -218,60 +181,6 @@ class Module:
             self.load_state_dict(state, allow_non_finite=allow_non_finite)
         except StateDictError as error:
             raise StateDictError(f"{os.fspath(path)}: {error}") from None
-
-
-def read_npz(path: str | os.PathLike[str]) -> dict[str, npt.NDArray[np.generic]]:
-    """Every array of an ``.npz`` file, read fully (``allow_pickle=False``).
-
-    Raises `StateDictError` naming the file when it is missing, is a
-    directory, or is not a complete ``.npz`` archive."""
-    name = os.fspath(path)
-    if not os.path.exists(name):
-        raise StateDictError(f"{name}: no such file")
-    if os.path.isdir(name):
-        raise StateDictError(f"{name}: is a directory, not an .npz file")
-    try:
-        # Reading every member now surfaces truncation here, not half way through a load.
-        # Our own handle: np.load leaks its file when a truncated zip fails to open.
-        with open(name, "rb") as handle:
-            loaded = np.load(handle, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise StateDictError(
-                    f"{name}: holds a single .npy array, not an .npz archive of named arrays"
-                )
-            with loaded as archive:
-                return {key: archive[key] for key in archive.files}
-    except StateDictError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
-        kind = type(error).__name__
-        if type(error).__module__ != "builtins":
-            kind = f"{type(error).__module__}.{kind}"  # "zlib.error", not a bare "error"
-        raise StateDictError(f"{name}: not a readable .npz archive ({kind}: {error})") from error
-
-
-def _checked_array(
-    key: str, value: object, shape: tuple[int, ...], allow_non_finite: bool
-) -> npt.NDArray[np.float64]:
-    """``value`` as a float64 array of ``shape``, or `StateDictError` naming ``key``."""
-    try:
-        array = np.asarray(value)
-    except Exception as error:  # ragged lists and odd objects
-        raise StateDictError(f"{key!r}: cannot be read as an array ({error})") from error
-    if array.dtype.kind not in "iuf":
-        raise StateDictError(
-            f"{key!r}: expected real numbers (an integer or float dtype), got dtype {array.dtype}"
-        )
-    if array.shape != shape:
-        raise StateDictError(f"{key!r}: expected shape {shape}, got shape {array.shape}")
-    array = array.astype(np.float64)
-    if not allow_non_finite and not np.all(np.isfinite(array)):
-        bad = int(np.count_nonzero(~np.isfinite(array)))
-        raise StateDictError(
-            f"{key!r}: contains {bad} non-finite number(s) (nan or inf); "
-            "pass allow_non_finite=True to load them anyway"
-        )
-    return array
 
 
 # --------------------------------------------------------------------------
@@ -302,17 +211,11 @@ def _initial_weights(n_in: int, n_out: int, init: str, rng: Rng) -> list[list[fl
     return rows
 
 
-def _check_size(name: str, size: object) -> int:
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise ValueError(f"{name} must be a positive integer, got {size!r}")
-    return int(size)
-
-
 def _named_in(group: str, children: Sequence[Module]) -> list[tuple[str, Value]]:
     """Each child's named parameters as ``<group>.<index>.<name>`` (e.g.
     ``layers.0.neurons.3.w.1``), children in order: PyTorch's dotted names."""
     return [
-        (f"{group}.{index}.{name}", parameter)
+        (child_name(group, index, name), parameter)
         for index, child in enumerate(children)
         for name, parameter in child.named_parameters()
     ]
@@ -346,7 +249,7 @@ class Neuron(Module):
         weights: Sequence[float] | None = None,
         bias: float = 0.0,
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
+        self.n_in = positive_integer("n_in", n_in)
         self.n_out = 1
         self.activation_name, self.activation = resolve_activation(activation)
         if weights is None:
@@ -366,8 +269,8 @@ class Neuron(Module):
         return self.activation(linear(self.w, inputs, self.b))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        named = [(f"w.{i}", weight) for i, weight in enumerate(self.w)]
-        named.append(("b", self.b))
+        named = [(weight_name(i), weight) for i, weight in enumerate(self.w)]
+        named.append((BIAS, self.b))
         return named
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
@@ -394,8 +297,8 @@ class Layer(Module):
         seed: int | None = None,
         init: str = "normal",
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
-        self.n_out = _check_size("n_out", n_out)
+        self.n_in = positive_integer("n_in", n_in)
+        self.n_out = positive_integer("n_out", n_out)
         self.activation_name, self.activation = resolve_activation(activation)
         weights = _initial_weights(self.n_in, self.n_out, init, _make_rng(rng, seed))
         self.neurons = [
@@ -415,7 +318,7 @@ class Layer(Module):
         return [neuron.activation(linear(neuron.w, inputs, neuron.b)) for neuron in self.neurons]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return _named_in("neurons", self.neurons)
+        return _named_in(NEURONS, self.neurons)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         # W[i, j] is neuron j's weight i: row-major order walks i, then j.
@@ -447,10 +350,10 @@ class MLP(Module):
         seed: int | None = None,
         init: str = "normal",
     ) -> None:
-        self.n_in = _check_size("n_in", n_in)
+        self.n_in = positive_integer("n_in", n_in)
         if isinstance(sizes, (int, str)) or len(sizes) == 0:
             raise ValueError(f"sizes must be a non-empty list of layer sizes, got {sizes!r}")
-        self.sizes = [_check_size(f"sizes[{k}]", size) for k, size in enumerate(sizes)]
+        self.sizes = [positive_integer(f"sizes[{k}]", size) for k, size in enumerate(sizes)]
         self.n_out = self.sizes[-1]
         if isinstance(activations, str) or callable(activations):
             per_layer: list[ActivationSpec] = [activations] * len(self.sizes)
@@ -480,7 +383,7 @@ class MLP(Module):
         return values
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        return _named_in("layers", self.layers)
+        return _named_in(LAYERS, self.layers)
 
     def _state_layout(self) -> dict[str, tuple[tuple[int, ...], list[Value]]]:
         layout = {}

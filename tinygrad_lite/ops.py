@@ -92,11 +92,6 @@ def ieee_log(a: float) -> float:
     return math.nan
 
 
-def ieee_sqrt(a: float) -> float:
-    """Square root; ``sqrt(negative) = nan`` instead of `ValueError` (``sqrt(-0.0) = -0.0``)."""
-    return math.sqrt(a) if a >= 0.0 else math.nan
-
-
 def ieee_sin(a: float) -> float:
     """Sine; ``sin(±inf) = nan`` instead of `ValueError`."""
     return math.sin(a) if math.isfinite(a) else math.nan
@@ -105,6 +100,11 @@ def ieee_sin(a: float) -> float:
 def ieee_cos(a: float) -> float:
     """Cosine; ``cos(±inf) = nan`` instead of `ValueError`."""
     return math.cos(a) if math.isfinite(a) else math.nan
+
+
+def ieee_sqrt(a: float) -> float:
+    """Square root; ``sqrt(negative) = nan`` instead of `ValueError` (``sqrt(-0.0) = -0.0``)."""
+    return math.sqrt(a) if a >= 0.0 else math.nan
 
 
 # Derivative formulas call these on floats or on Values alike.

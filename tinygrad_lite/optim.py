@@ -12,19 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from tinygrad_lite.checks import number_in
 from tinygrad_lite.value import Value, no_grad
-
-
-def _check_number(name: str, value: object, low: float, high: float, *, high_open: bool) -> float:
-    """``value`` as a float in [low, high) or [low, high], else ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__qualname__}")
-    number = float(value)
-    inside = low <= number < high if high_open else low <= number <= high
-    if not inside:
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}{bracket}, got {value!r}")
-    return number
 
 
 class Optimizer:
@@ -45,7 +34,7 @@ class Optimizer:
                 raise ValueError(f"parameter {position} ({parameter.label!r}) appears twice")
             seen.add(parameter)
         self.params = parameters
-        self.lr = _check_number("lr", lr, 0.0, math.inf, high_open=True)
+        self.lr = number_in("lr", lr, 0.0, math.inf, high_open=True)
         self.steps = 0
         """How many times ``step()`` has run."""
 
@@ -80,7 +69,7 @@ class SGD(Optimizer):
 
     def __init__(self, params: Iterable[Value], lr: float = 0.01, momentum: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = _check_number("momentum", momentum, 0.0, 1.0, high_open=True)
+        self.momentum = number_in("momentum", momentum, 0.0, 1.0, high_open=True)
         self.velocity: list[float | None] = [None] * len(self.params)
 
     def _update(self, index: int, parameter: Value) -> None:
@@ -110,9 +99,9 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1 = _check_number("betas[0]", betas[0], 0.0, 1.0, high_open=True)
-        self.beta2 = _check_number("betas[1]", betas[1], 0.0, 1.0, high_open=True)
-        self.eps = _check_number("eps", eps, 0.0, math.inf, high_open=True)
+        self.beta1 = number_in("betas[0]", betas[0], 0.0, 1.0, high_open=True)
+        self.beta2 = number_in("betas[1]", betas[1], 0.0, 1.0, high_open=True)
+        self.eps = number_in("eps", eps, 0.0, math.inf, high_open=True)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 

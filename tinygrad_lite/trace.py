@@ -56,6 +56,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.naming import describe, input_name
 from tinygrad_lite.ops import Op
 from tinygrad_lite.value import Value, is_grad_enabled
 
@@ -289,7 +290,7 @@ class _Recording:
 
 
 def _record(fn: TracedFunction, example: list[float]) -> _Recording:
-    inputs = [Value(x, label=f"x{i}") for i, x in enumerate(example)]
+    inputs = [Value(x, label=input_name(i)) for i, x in enumerate(example)]
     result: object = fn(inputs)
     single_output = isinstance(result, Value)
     if not single_output and not isinstance(result, Sequence):
@@ -308,11 +309,6 @@ def _record(fn: TracedFunction, example: list[float]) -> _Recording:
             )
         outputs.append(output)
     return _Recording(inputs, outputs, single_output, topological_order(outputs))
-
-
-def _describe_node(node: Value) -> str:
-    label = f" '{node.label}'" if node.label else ""
-    return f"{node.op or 'leaf'}{label} (data={node.data!r})"
 
 
 def _check_same_path(first: _Recording, other: _Recording, example_index: int) -> None:
@@ -339,8 +335,8 @@ def _check_same_path(first: _Recording, other: _Recording, example_index: int) -
             same = first_inputs.get(a) == other_inputs.get(b)
         if not same:
             raise TraceError(
-                f"{hint}: node {index} is {_describe_node(a)} for example 0 but "
-                f"{_describe_node(b)} for example {example_index}"
+                f"{hint}: node {index} is {describe(a, with_operation=True)} for example 0 but "
+                f"{describe(b, with_operation=True)} for example {example_index}"
             )
     if [first_position[x] for x in first.outputs] != [other_position[x] for x in other.outputs]:
         raise TraceError(f"{hint}: the outputs differ between example 0 and {example_index}")

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from tinygrad_lite.checks import non_negative_integer, optional_integer
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
@@ -196,11 +197,7 @@ class TracedSteps:
         outputs = self.traced.forward(self.examples)
         self._last_evaluation = outputs
         self._evaluated_at_step = self.optimizer.steps
-        value = self._batch_loss(outputs[:, 0])
-        if threshold is None:
-            return value, None
-        predicted = outputs[:, 1] >= threshold
-        return value, float(np.mean(predicted == (self.targets[:, 0] == 1.0)))
+        return scores(self._batch_loss(outputs[:, 0]), outputs[:, 1], self.targets[:, 0], threshold)
 
     def check_path(self) -> None:
         """Trace again with the trained parameters: the path must not have changed."""
@@ -323,13 +320,9 @@ def fit(
     """
     loss_function = _resolve_loss(loss)
     X_array, y_array = _checked_data(model, X, y)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    epochs = non_negative_integer("epochs", epochs)
     n = len(X_array)
-    if batch_size is None:
-        batch_size = n
-    elif isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batch_size = optional_integer("batch_size", batch_size, 1) or n
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.01)
     binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))
@@ -421,17 +414,31 @@ def evaluate(
         predictions = predict(model, rows)
         flat_targets = [t for row in targets for t in row]
         value = loss(predictions, flat_targets).data
+    return scores(value, [p.data for p in predictions], flat_targets, threshold)
+
+
+def scores(
+    loss: float,
+    predictions: npt.ArrayLike,
+    targets: npt.ArrayLike,
+    threshold: float | None,
+) -> tuple[float, float | None]:
+    """``(loss, accuracy)`` of an evaluated model: the one place both engines' evaluations
+    (`evaluate` on Values, `TracedSteps.evaluate` on arrays) become a `History` entry.
+
+    ``loss`` is the loss over the examples; accuracy (None without a ``threshold``)
+    is `fraction_right` of the single-output ``predictions`` against their 0/1
+    ``targets``."""
     if threshold is None:
-        return value, None
-    return value, _fraction_right(predictions, flat_targets, threshold)
+        return loss, None
+    return loss, fraction_right(predictions, targets, threshold)
 
 
-def _fraction_right(predictions: list[Value], targets: list[float], threshold: float) -> float:
+def fraction_right(predictions: npt.ArrayLike, targets: npt.ArrayLike, threshold: float) -> float:
     """Share of predictions with ``(p >= threshold) == (target == 1)``."""
-    right = sum(
-        (p.data >= threshold) == (t == 1.0) for p, t in zip(predictions, targets, strict=True)
-    )
-    return right / len(predictions)
+    predicted = np.asarray(predictions, dtype=np.float64) >= threshold
+    actual = np.asarray(targets, dtype=np.float64) == 1.0
+    return float(np.mean(predicted == actual))
 
 
 def accuracy_score(
@@ -443,4 +450,4 @@ def accuracy_score(
         raise ValueError("accuracy_score needs a model with one output")
     with no_grad():
         predictions = predict(model, X_array.tolist())
-    return _fraction_right(predictions, y_array.ravel().tolist(), threshold)
+    return fraction_right([p.data for p in predictions], y_array.ravel(), threshold)

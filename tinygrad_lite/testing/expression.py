@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygrad_lite import ops
+from tinygrad_lite.naming import input_name
 from tinygrad_lite.testing import reference as ref
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.reference import Array, Reference, reference_for
@@ -171,7 +172,7 @@ class Expression:
         data = self.leaf_values if values is None else tuple(values)
         if len(data) != self.n_leaves:
             raise ValueError(f"expected {self.n_leaves} leaf values, got {len(data)}")
-        leaves = [Value(x, f"x{i}") for i, x in enumerate(data)]
+        leaves = [Value(x, input_name(i)) for i, x in enumerate(data)]
         return self.apply(leaves), leaves
 
     def apply(self, inputs: Sequence[Value]) -> Value:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tinygrad_lite.autograd import topological_order
+from tinygrad_lite.naming import leaf_name
 from tinygrad_lite.ops import ATOM, UNARY, bracketed
 from tinygrad_lite.value import Value
 
@@ -28,7 +29,7 @@ def _number(x: float) -> tuple[str, int]:
 
 def formula(root: Value, leaves: Sequence[Value] = ()) -> str:
     """``root``'s graph as a formula; shared intermediate nodes get names t1, t2, ..."""
-    leaf_names = {leaf: leaf.label or f"x{i}" for i, leaf in enumerate(leaves)}
+    leaf_names = {leaf: leaf_name(leaf, i) for i, leaf in enumerate(leaves)}
     order = topological_order(root)
     uses: dict[Value, int] = {}
     for node in order:

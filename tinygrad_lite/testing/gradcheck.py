@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinygrad_lite.autograd_machinery import GraphWarning
+from tinygrad_lite.checks import finite_number, number_in
+from tinygrad_lite.naming import input_name, leaf_name
 from tinygrad_lite.testing.formula import formula
 from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF, to_numpy
 from tinygrad_lite.testing.reference import Array, numpy_errors_ignored
@@ -97,14 +99,10 @@ def _table(rows: Sequence[DerivativeCheck], analytic: str, numeric: str) -> str:
     return "\n".join(lines)
 
 
-def _point(leaves: Sequence[Value]) -> str:
-    return ", ".join(f"{leaf.label} = {leaf.data!r}" for leaf in leaves)
-
-
 def _leaves(inputs: Sequence[float | Value], shift: int = -1, by: float = 0.0) -> list[Value]:
     values: list[Value] = []
     for i, x in enumerate(inputs):
-        label = x.label if isinstance(x, Value) and x.label else f"x{i}"
+        label = leaf_name(x, i) if isinstance(x, Value) else input_name(i)
         data = float(x.data if isinstance(x, Value) else x)
         values.append(Value(data + by if i == shift else data, label))
     return values
@@ -156,10 +154,9 @@ def _check_inputs(inputs: Sequence[float | Value], eps: float, atol: float, rtol
             raise TypeError(f"input {i} must be a float or a Value, got {type(x).__qualname__}")
         if not math.isfinite(data):
             raise ValueError(f"input {i} is {data!r}: finite differences need finite inputs")
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ValueError(f"eps must be a positive finite step, got {eps!r}")
-    if atol < 0 or rtol < 0:
-        raise ValueError(f"atol and rtol must be >= 0, got atol={atol!r}, rtol={rtol!r}")
+    finite_number("eps", eps, minimum=0.0, strict=True)
+    number_in("atol", atol, 0.0, math.inf)
+    number_in("rtol", rtol, 0.0, math.inf)
 
 
 def _setup(
@@ -377,7 +374,7 @@ def assert_grads_close(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GraphWarning)  # a leaf root is fine here
         actual = [g.data for g in value_grad(root, leaf_list)]
-    names = [leaf.label or f"x{i}" for i, leaf in enumerate(leaf_list)]
+    names = [leaf_name(leaf, i) for i, leaf in enumerate(leaf_list)]
     sizes = [abs(float(e)) for e in expected] if scale is None else [float(s) for s in scale]
     if len(sizes) != len(leaf_list):
         raise ValueError(f"{len(leaf_list)} leaves but {len(sizes)} scales")
@@ -387,13 +384,10 @@ def assert_grads_close(
     ]
     failed = [r for r in rows if not r.ok]
     if failed:
-        point = ", ".join(
-            f"{name} = {leaf.data!r}" for name, leaf in zip(names, leaf_list, strict=True)
-        )
         raise GradcheckError(
             f"gradients differ for {len(failed)} of {len(rows)} leaves of\n"
             f"  out = {_indent(formula(root, leaf_list))}\n"
-            f"at {point} (out = {root.data!r})\n"
+            f"at {_point(leaf_list)} (out = {root.data!r})\n"
             f"(passes when |autograd - {expected_name}| <= atol + rtol*"
             f"{'|' + expected_name + '|' if scale is None else 'scale'}, "
             f"atol={atol!r}, rtol={rtol!r})\n" + _table(rows, "autograd", expected_name),
@@ -422,13 +416,13 @@ def assert_matches_reference(root: Value, leaves: Sequence[Value], *, rtol: floa
         raise GradcheckError(
             f"value differs from the NumPy reference for\n"
             f"  out = {_indent(formula(root, leaves))}\n"
-            f"at {_point_named(leaves)}\n" + _table([value_row], "engine", "NumPy reference"),
+            f"at {_point(leaves)}\n" + _table([value_row], "engine", "NumPy reference"),
             [value_row],
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GraphWarning)
         actual = [g.data for g in value_grad(root, list(leaves))]
-    names = [leaf.label or f"x{i}" for i, leaf in enumerate(leaves)]
+    names = [leaf_name(leaf, i) for i, leaf in enumerate(leaves)]
     rows = [
         DerivativeCheck(f"d out/d {name}", a, float(e), rtol * float(s))
         for name, a, e, s in zip(names, actual, reference_grads, scales, strict=True)
@@ -445,7 +439,7 @@ def assert_matches_reference(root: Value, leaves: Sequence[Value], *, rtol: floa
         raise GradcheckError(
             f"gradients differ from the NumPy reverse mode for {len(failed)} of {len(rows)} "
             f"leaves of\n  out = {_indent(formula(root, leaves))}\n"
-            f"at {_point_named(leaves)} (out = {root.data!r})\n"
+            f"at {_point(leaves)} (out = {root.data!r})\n"
             f"(passes when |autograd - reference| <= rtol * gradient scale, rtol={rtol!r}; "
             "the tolerance column is that product)\n"
             + _table(rows, "autograd", "NumPy reverse mode"),
@@ -453,5 +447,6 @@ def assert_matches_reference(root: Value, leaves: Sequence[Value], *, rtol: floa
         )
 
 
-def _point_named(leaves: Sequence[Value]) -> str:
-    return ", ".join(f"{leaf.label or f'x{i}'} = {leaf.data!r}" for i, leaf in enumerate(leaves))
+def _point(leaves: Sequence[Value]) -> str:
+    """``a = 1.0, x1 = 2.0``: each leaf by `leaf_name`, with its value."""
+    return ", ".join(f"{leaf_name(leaf, i)} = {leaf.data!r}" for i, leaf in enumerate(leaves))
