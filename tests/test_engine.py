@@ -622,3 +622,14 @@ def test_random_expressions_match_central_differences(
             f"{formula(out, xs)}: d/dx{k} autograd {x.grad!r}, "
             f"central difference {difference.estimate[k]!r} +- {tolerance[k]:.3g}"
         )
+
+
+def test_topological_order_takes_one_root_or_any_iterable_of_roots() -> None:
+    a = Value(1.0, label="a")
+    b = a * 2.0
+    c = b + a
+    expected = topological_order(c)
+    assert topological_order([c]) == expected
+    assert topological_order((c,)) == expected
+    assert topological_order(node for node in [c]) == expected  # a generator too
+    assert topological_order([b, c]) == expected  # shared nodes once, operands first

@@ -34,6 +34,13 @@ class Node(Protocol):
     @property
     def operands(self) -> tuple[Any, ...]: ...
 
+    # Where `operands` comes from, read directly by the sort and by
+    # `float_derivatives` (no tuple per node): the first and second operand, or,
+    # for three or more, all of them as a tuple.
+    _x: Any
+    _y: Any
+    _xs: tuple[Any, ...] | None
+
 
 def topological_order(roots: Any | Iterable[Any]) -> list[Any]:
     """Every node reachable from ``roots``, each after all of its operands.
@@ -42,7 +49,7 @@ def topological_order(roots: Any | Iterable[Any]) -> list[Any]:
     operations works). The order depends only on the graph and its operand
     order, never on ``id()``, so it is the same on every run.
     """
-    root_list = list(roots) if isinstance(roots, (list, tuple)) else [roots]
+    root_list = [roots] if hasattr(roots, "grad_in_flight") else list(roots)
     order: list[Any] = []
     visited: set[Any] = set()
     stack: list[Any] = list(reversed(root_list))  # nodes, each maybe topped by _DONE
