@@ -98,7 +98,7 @@ def backward_pass(root: Node, seed: Any, run: Pass) -> Iterator[BackwardStep]:
             operands, local_grads = local_derivatives(node)  # d(node)/d(operand), each
             if node in stops:
                 run.stop_debugger()
-            for operand, local_grad in zip(operands, local_grads):  # noqa: B905 (counted)
+            for operand, local_grad in zip(operands, local_grads):
                 operand.grad_in_flight += grad * local_grad  # the chain rule
             if accumulate:
                 node.grad += grad
