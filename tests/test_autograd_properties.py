@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from shared_helpers import differences_with_tolerance
 
 from tinygrad_lite import Value, grad, total
 from tinygrad_lite.nn import MLP
@@ -71,17 +72,11 @@ def test_random_graphs_match_central_differences(expression: Expression) -> None
     """Tolerance: the derived error bound of the central difference (truncation estimated
     by Richardson from steps h and 2h, rounding from the forward error bound of the
     graph; see `central_difference`) plus the rounding of autograd itself."""
-    root, leaves = expression.build()
-    point = [leaf.data for leaf in leaves]
-    reference = to_numpy(root, leaves)
-    difference = central_difference(
-        expression.numpy, point, evaluation_error=reference.forward_error_bound
-    )
-    tolerance = difference.error_bound + RTOL * np.array(reference.gradient_scale(*point))
+    root, leaves, estimate, tolerance = differences_with_tolerance(expression, RTOL)
     assert_grads_close(
         root,
         leaves,
-        list(difference.estimate),
+        list(estimate),
         rtol=1.0,
         scale=list(tolerance),
         expected_name="central difference",

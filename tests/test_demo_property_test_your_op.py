@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from shared_helpers import load_demo
 
 from tinygrad_lite import Value
 from tinygrad_lite.testing import GradcheckError, gradgradcheck
@@ -17,11 +17,7 @@ DEMO = Path(__file__).resolve().parents[1] / "demos" / "property_test_your_op.py
 
 
 def _demo() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("property_test_your_op", DEMO)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_demo("property_test_your_op")
 
 
 def test_demo_runs_and_shows_the_failure_then_the_pass() -> None:

@@ -12,6 +12,15 @@ from tinygrad_lite.drawing import (
     save,
 )
 from tinygrad_lite.explain import explain, explain_lines
+from tinygrad_lite.forward import (
+    ForwardStep,
+    forward_lines,
+    forward_steps,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+)
 from tinygrad_lite.nn import MLP, Layer, Module, Neuron
 from tinygrad_lite.ops import Op
 from tinygrad_lite.optim import SGD, Adam
@@ -47,6 +56,7 @@ __all__ = [
     "Adam",
     "AnomalyError",
     "BackwardStep",
+    "ForwardStep",
     "GraphDrawing",
     "GraphWarning",
     "GraphvizNotFoundError",
@@ -69,8 +79,14 @@ __all__ = [
     "explain",
     "explain_lines",
     "fit",
+    "forward_lines",
+    "forward_steps",
     "grad",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "linear",
     "no_grad",
     "save",

@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "tools",
         (
             "tinygrad_lite.explain",
+            "tinygrad_lite.forward",
             "tinygrad_lite.anomaly",
             "tinygrad_lite.drawing",
             "tinygrad_lite.viz",
