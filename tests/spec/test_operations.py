@@ -14,7 +14,7 @@ from tinygrad_lite.expression import build_expression
 from tinygrad_lite.testing import reference_for
 from tinygrad_lite.testing.strategies import ALL_OPS, SMOOTH_OPS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAMES = list(ops.FUNCTIONS)
 
 
