@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -131,86 +130,7 @@ def test_truth_value_is_refused() -> None:
 
 
 # ---------------------------------------------------------------- each operation
-
-# (name, build from leaves, forward in NumPy, analytic derivatives in NumPy)
-UnaryCase = tuple[str, Callable[[Value], Value], Callable[[float], float], Callable[[float], float]]
-
-
-def _sig(x: float) -> float:
-    return float(1 / (1 + np.exp(-np.float64(x))))
-
-
-UNARY: list[UnaryCase] = [
-    ("neg", lambda a: -a, lambda x: -x, lambda x: -1.0),
-    ("exp", Value.exp, lambda x: float(np.exp(x)), lambda x: float(np.exp(x))),
-    ("log", Value.log, lambda x: float(np.log(x)), lambda x: 1.0 / x),
-    ("tanh", Value.tanh, lambda x: float(np.tanh(x)), lambda x: 1.0 - float(np.tanh(x)) ** 2),
-    ("sigmoid", Value.sigmoid, _sig, lambda x: _sig(x) * (1.0 - _sig(x))),
-    ("relu", Value.relu, lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
-    ("pow3", lambda a: a**3, lambda x: x**3, lambda x: 3 * x**2),
-    ("pow-0.5", lambda a: a**-0.5, lambda x: x**-0.5, lambda x: -0.5 * x**-1.5),
-    ("rpow", lambda a: 2**a, lambda x: 2.0**x, lambda x: 2.0**x * math.log(2.0)),
-    ("rdiv", lambda a: 1 / a, lambda x: 1 / x, lambda x: -1 / x**2),
-    ("rsub", lambda a: 1 - a, lambda x: 1 - x, lambda x: -1.0),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "build", "forward", "derivative"), UNARY, ids=[c[0] for c in UNARY]
-)
-@pytest.mark.parametrize("x", [0.3, 1.7, 4.0])
-def test_unary_value_and_derivative(
-    name: str,
-    build: Callable[[Value], Value],
-    forward: Callable[[float], float],
-    derivative: Callable[[float], float],
-    x: float,
-) -> None:
-    a = Value(x, "a")
-    out = build(a)
-    out.backward()
-    assert out.data == pytest.approx(forward(x), rel=1e-15, abs=0)
-    assert a.grad == pytest.approx(derivative(x), rel=1e-14, abs=0)
-
-
-@pytest.mark.parametrize("x", [-2.5, -0.1])
-def test_relu_and_negative_points(x: float) -> None:
-    a = Value(x)
-    out = a.relu()
-    out.backward()
-    assert out.data == 0.0 and a.grad == 0.0
-
-
-def test_relu_derivative_at_zero_is_zero() -> None:
-    a = Value(0.0)
-    a.relu().backward()
-    assert a.grad == 0.0
-
-
-@pytest.mark.parametrize(("x", "y"), [(2.0, 5.0), (-1.5, 0.25), (3.0, -4.0)])
-def test_binary_values_and_derivatives(x: float, y: float) -> None:
-    cases: list[tuple[Callable[[Value, Value], Value], float, float, float]] = [
-        (lambda a, b: a + b, x + y, 1.0, 1.0),
-        (lambda a, b: a - b, x - y, 1.0, -1.0),
-        (lambda a, b: a * b, x * y, y, x),
-        (lambda a, b: a / b, x / y, 1 / y, -x / y**2),
-    ]
-    for build, value, d_a, d_b in cases:
-        a, b = Value(x), Value(y)
-        out = build(a, b)
-        out.backward()
-        assert out.data == value
-        assert a.grad == pytest.approx(d_a, rel=1e-15)
-        assert b.grad == pytest.approx(d_b, rel=1e-15)
-
-
-def test_pow_with_value_exponent() -> None:
-    a, b = Value(1.5), Value(2.5)
-    out = a**b
-    out.backward()
-    assert out.data == 1.5**2.5
-    assert a.grad == pytest.approx(2.5 * 1.5**1.5, rel=1e-15)
-    assert b.grad == pytest.approx(1.5**2.5 * math.log(1.5), rel=1e-15)
+# (value and local derivatives of every operation: the table in test_operations.py)
 
 
 def test_pow_exponent_gradient_at_zero_base_is_zero() -> None:
@@ -241,35 +161,7 @@ def test_total_and_linear_are_single_nodes_with_right_gradients() -> None:
 
 
 # ---------------------------------------------------------------- IEEE edge cases
-
-
-@pytest.mark.parametrize(
-    ("build", "x", "expected_value", "expected_grad"),
-    [
-        (Value.exp, 1000.0, math.inf, math.inf),
-        (Value.exp, -1000.0, 0.0, 0.0),
-        (Value.log, 0.0, -math.inf, math.inf),
-        (Value.log, -1.0, math.nan, -1.0),
-        (lambda a: 1 / a, 0.0, math.inf, -math.inf),
-        (lambda a: a / 0.0, 0.0, math.nan, math.inf),
-        (lambda a: a / 0.0, -2.0, -math.inf, math.inf),
-        (lambda a: a**-1, 0.0, math.inf, -math.inf),
-        (lambda a: a**0.5, -8.0, math.nan, math.nan),
-        (lambda a: a**2, 1e200, math.inf, 2e200),
-        (Value.sigmoid, -1000.0, 0.0, 0.0),
-        (Value.sigmoid, 1000.0, 1.0, 0.0),
-        (Value.tanh, math.inf, 1.0, 0.0),
-        (Value.relu, math.nan, math.nan, math.nan),
-    ],
-)
-def test_ieee_edge_cases_follow_numpy(
-    build: Callable[[Value], Value], x: float, expected_value: float, expected_grad: float
-) -> None:
-    a = Value(x)
-    out = build(a)
-    out.backward()
-    np.testing.assert_array_equal(out.data, expected_value)
-    np.testing.assert_array_equal(a.grad, expected_grad)
+# (the written-out special points of every operation: test_operations.py)
 
 
 @given(
