@@ -11,17 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given, settings
-from hypothesis import strategies as st
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
-from tinygrad_lite.ops import ieee_div, ieee_exp, ieee_log, ieee_pow
-from tinygrad_lite.testing import (
-    assert_grads_close,
-    central_difference,
-    formula,
-    to_numpy,
-)
 from tinygrad_lite.value import linear, total
 
 # ---------------------------------------------------------------- construction
@@ -164,18 +155,7 @@ def test_total_and_linear_are_single_nodes_with_right_gradients() -> None:
 # (the written-out special points of every operation: test_operations.py)
 
 
-@given(
-    st.floats(allow_nan=True, allow_infinity=True, width=64),
-    st.floats(allow_nan=True, allow_infinity=True, width=64),
-)
-@example(-math.inf, 0.5)  # NumPy's square-root path: nan, where C's pow gives inf
-def test_ieee_helpers_match_numpy_exactly_on_special_values(a: float, b: float) -> None:
-    with np.errstate(all="ignore"):
-        np.testing.assert_array_equal(ieee_div(a, b), np.float64(a) / np.float64(b))
-        expected_pow = np.power(np.float64(a), np.float64(b))
-        np.testing.assert_allclose(ieee_pow(a, b), expected_pow, rtol=4e-16)
-        np.testing.assert_allclose(ieee_exp(a), np.exp(np.float64(a)), rtol=4e-16)
-        np.testing.assert_allclose(ieee_log(a), np.log(np.float64(a)), rtol=4e-16)
+# (the IEEE helpers against NumPy on any floats: tests/properties/test_engine_properties.py)
 
 
 # ---------------------------------------------------------------- backward semantics
@@ -366,45 +346,7 @@ def test_grad_of_unrelated_input_is_zero_and_inputs_are_checked() -> None:
         grad(x * 2, [1.0])  # type: ignore[list-item]
 
 
-unary_ops = st.sampled_from(["exp", "tanh", "sigmoid", "square", "neg", "scale"])
-
-
-def _apply(name: str, v: Value) -> Value:
-    if name == "square":
-        return v * v
-    if name == "neg":
-        return -v
-    if name == "scale":
-        return v * 0.7
-    result: Value = getattr(v, name)()
-    return result
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(unary_ops, min_size=1, max_size=4), st.floats(-1.5, 1.5))
-def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0: float) -> None:
-    x = Value(x0, "x")
-    out = x
-    for name in ops:
-        out = _apply(name, out)
-    out = out * x  # make x appear twice
-    (d1,) = grad(out, [x], create_graph=True)
-    # exp stacked four times overflows near x0 = 1: no finite difference to compare with
-    assume(math.isfinite(d1.data))
-    # central differences of the first derivative's graph, with the kit's derived error
-    # bound (Richardson for truncation, the graph's forward error bound for rounding)
-    first = to_numpy(d1, [x])
-    difference = central_difference(first, [x0], evaluation_error=first.forward_error_bound)
-    assume(np.all(np.isfinite(difference.estimate)))
-    tolerance = difference.error_bound + 1e-12 * np.array(first.gradient_scale(x0))
-    assert_grads_close(
-        d1,
-        [x],
-        list(difference.estimate),
-        rtol=1.0,
-        scale=list(tolerance),
-        expected_name="central difference",
-    )
+# (second derivatives of random graphs: tests/properties/test_autograd_properties.py)
 
 
 # ---------------------------------------------------------------- no_grad and mistakes
@@ -447,70 +389,3 @@ def test_no_warning_for_ordinary_backward() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         (a * a).backward()
-
-
-# ---------------------------------------------------------------- hypothesis vs finite differences
-
-BINARY = ["+", "-", "*", "/"]
-UNARY_SAFE = ["tanh", "sigmoid", "exp_small", "square", "neg"]
-
-
-@st.composite
-def random_expression(draw: st.DrawFn) -> tuple[list[float], list[tuple[str, int, int]]]:
-    """A program over 1-4 leaves: each instruction combines earlier results."""
-    n_leaves = draw(st.integers(1, 4))
-    leaves = draw(st.lists(st.floats(-2.0, 2.0), min_size=n_leaves, max_size=n_leaves))
-    program = []
-    for step in range(draw(st.integers(1, 8))):
-        available = n_leaves + step
-        op = draw(st.sampled_from(BINARY + UNARY_SAFE))
-        i = draw(st.integers(0, available - 1))
-        j = draw(st.integers(0, available - 1))
-        program.append((op, i, j))
-    return leaves, program
-
-
-def _run_program(xs: list[Value], program: list[tuple[str, int, int]]) -> Value:
-    slots = list(xs)
-    for op, i, j in program:
-        a, b = slots[i], slots[j]
-        if op == "+":
-            r = a + b
-        elif op == "-":
-            r = a - b
-        elif op == "*":
-            r = a * b
-        elif op == "/":
-            r = a / (b * b + 1.0)  # keep the divisor away from zero
-        elif op == "exp_small":
-            r = (a * 0.25).exp()
-        elif op == "square":
-            r = a * a
-        elif op == "neg":
-            r = -a
-        else:
-            r = getattr(a, op)()
-        slots.append(r)
-    return slots[-1]
-
-
-@settings(max_examples=300, deadline=None)
-@given(random_expression())
-def test_random_expressions_match_central_differences(
-    case: tuple[list[float], list[tuple[str, int, int]]],
-) -> None:
-    leaves, program = case
-    xs = [Value(v, f"x{k}") for k, v in enumerate(leaves)]
-    out = _run_program(xs, program)
-    assume(math.isfinite(out.data))
-    out.backward()
-    # the tolerance is the kit's derived bound on the central difference (see
-    # tinygrad_lite.testing.central_difference) plus the rounding of autograd itself
-    f = to_numpy(out, xs)
-    difference = central_difference(f, leaves, evaluation_error=f.forward_error_bound)
-    tolerance = difference.error_bound + 1e-12 * np.array(f.gradient_scale(*leaves))
-    for k, x in enumerate(xs):
-        assert abs(x.grad - difference.estimate[k]) <= tolerance[k], (
-            f"{formula(out, xs)}: d/dx{k} autograd {x.grad!r}, "
-            f"central difference {difference.estimate[k]!r} +- {tolerance[k]:.3g}"
-        )
