@@ -592,7 +592,8 @@ def mlp_section(ctx: Context) -> list[str]:
         "work plain Python does for this epoch on tinygrad_lite's graph (every formula inlined,",
         "no `Op` objects, checks or debugging support); the second runs its backward through",
         "one local-derivative function per operation, the third folds each sigmoid into its",
-        "neuron's node. All three train exactly like the seed's loop (tests/test_benchmarks.py).",
+        "neuron's node. All three train exactly like the seed's loop",
+        "(tests/spec/test_benchmarks.py).",
         "",
     ]
 

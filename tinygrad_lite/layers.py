@@ -6,7 +6,7 @@ a function is allowed only for an optional third-party package
 (`OPTIONAL_THIRD_PARTY`), and a module-level import under an ``if`` only where
 `CONDITIONAL_IMPORTS` names it. No module imports a ``_private`` name from
 another module: a name two modules need is a documented internal API without
-the underscore. ``tests/test_layers.py`` checks all of this on every module;
+the underscore. ``tests/spec/test_layers.py`` checks all of this on every module;
 the README's "Architecture" section shows the same map.
 
 Pure data: this module imports nothing from the package.

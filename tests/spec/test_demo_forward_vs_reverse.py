@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 from shared_helpers import load_demo
 
-DEMO = Path(__file__).resolve().parents[1] / "demos" / "forward_vs_reverse.py"
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "forward_vs_reverse.py"
 
 
 def _demo() -> ModuleType:
@@ -47,7 +47,7 @@ def test_the_demo_runs_as_a_script() -> None:
 
 
 def test_the_docs_page_snippets_run() -> None:
-    page = Path(__file__).resolve().parents[1] / "docs" / "forward_mode.md"
+    page = Path(__file__).resolve().parents[2] / "docs" / "forward_mode.md"
     result = doctest.testfile(
         str(page), module_relative=False, optionflags=doctest.ELLIPSIS, verbose=False
     )

@@ -13,7 +13,7 @@ from shared_helpers import load_demo
 from tinygrad_lite import Value
 from tinygrad_lite.testing import GradcheckError, gradgradcheck
 
-DEMO = Path(__file__).resolve().parents[1] / "demos" / "property_test_your_op.py"
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "property_test_your_op.py"
 
 
 def _demo() -> ModuleType:

@@ -20,7 +20,7 @@ from tinygrad_lite.training import History, accuracy_score, fit, fraction_right,
 
 def _seed_loop_verbatim(epochs: int) -> dict[str, np.ndarray]:
     """The seed notebook's sigmoid experiment as the text writes it (`text_cells`), on its
-    data and initial weights (tests/test_datasets.py holds those to its global-RNG draws)."""
+    data and initial weights (tests/spec/test_datasets.py holds those to its global-RNG draws)."""
     X, y = two_clusters()
     return text_cells.train_sigmoid(X, y, seed_initial_weights(), lr=0.01, epochs=epochs).weights
 

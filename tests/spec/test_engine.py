@@ -7,22 +7,12 @@ import os
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import assume, example, given, settings
-from hypothesis import strategies as st
 
 from tinygrad_lite import GraphWarning, Value, backward_steps, grad, no_grad, topological_order
-from tinygrad_lite.ops import ieee_div, ieee_exp, ieee_log, ieee_pow
-from tinygrad_lite.testing import (
-    assert_grads_close,
-    central_difference,
-    formula,
-    to_numpy,
-)
 from tinygrad_lite.value import linear, total
 
 # ---------------------------------------------------------------- construction
@@ -131,86 +121,7 @@ def test_truth_value_is_refused() -> None:
 
 
 # ---------------------------------------------------------------- each operation
-
-# (name, build from leaves, forward in NumPy, analytic derivatives in NumPy)
-UnaryCase = tuple[str, Callable[[Value], Value], Callable[[float], float], Callable[[float], float]]
-
-
-def _sig(x: float) -> float:
-    return float(1 / (1 + np.exp(-np.float64(x))))
-
-
-UNARY: list[UnaryCase] = [
-    ("neg", lambda a: -a, lambda x: -x, lambda x: -1.0),
-    ("exp", Value.exp, lambda x: float(np.exp(x)), lambda x: float(np.exp(x))),
-    ("log", Value.log, lambda x: float(np.log(x)), lambda x: 1.0 / x),
-    ("tanh", Value.tanh, lambda x: float(np.tanh(x)), lambda x: 1.0 - float(np.tanh(x)) ** 2),
-    ("sigmoid", Value.sigmoid, _sig, lambda x: _sig(x) * (1.0 - _sig(x))),
-    ("relu", Value.relu, lambda x: max(x, 0.0), lambda x: 1.0 if x > 0 else 0.0),
-    ("pow3", lambda a: a**3, lambda x: x**3, lambda x: 3 * x**2),
-    ("pow-0.5", lambda a: a**-0.5, lambda x: x**-0.5, lambda x: -0.5 * x**-1.5),
-    ("rpow", lambda a: 2**a, lambda x: 2.0**x, lambda x: 2.0**x * math.log(2.0)),
-    ("rdiv", lambda a: 1 / a, lambda x: 1 / x, lambda x: -1 / x**2),
-    ("rsub", lambda a: 1 - a, lambda x: 1 - x, lambda x: -1.0),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "build", "forward", "derivative"), UNARY, ids=[c[0] for c in UNARY]
-)
-@pytest.mark.parametrize("x", [0.3, 1.7, 4.0])
-def test_unary_value_and_derivative(
-    name: str,
-    build: Callable[[Value], Value],
-    forward: Callable[[float], float],
-    derivative: Callable[[float], float],
-    x: float,
-) -> None:
-    a = Value(x, "a")
-    out = build(a)
-    out.backward()
-    assert out.data == pytest.approx(forward(x), rel=1e-15, abs=0)
-    assert a.grad == pytest.approx(derivative(x), rel=1e-14, abs=0)
-
-
-@pytest.mark.parametrize("x", [-2.5, -0.1])
-def test_relu_and_negative_points(x: float) -> None:
-    a = Value(x)
-    out = a.relu()
-    out.backward()
-    assert out.data == 0.0 and a.grad == 0.0
-
-
-def test_relu_derivative_at_zero_is_zero() -> None:
-    a = Value(0.0)
-    a.relu().backward()
-    assert a.grad == 0.0
-
-
-@pytest.mark.parametrize(("x", "y"), [(2.0, 5.0), (-1.5, 0.25), (3.0, -4.0)])
-def test_binary_values_and_derivatives(x: float, y: float) -> None:
-    cases: list[tuple[Callable[[Value, Value], Value], float, float, float]] = [
-        (lambda a, b: a + b, x + y, 1.0, 1.0),
-        (lambda a, b: a - b, x - y, 1.0, -1.0),
-        (lambda a, b: a * b, x * y, y, x),
-        (lambda a, b: a / b, x / y, 1 / y, -x / y**2),
-    ]
-    for build, value, d_a, d_b in cases:
-        a, b = Value(x), Value(y)
-        out = build(a, b)
-        out.backward()
-        assert out.data == value
-        assert a.grad == pytest.approx(d_a, rel=1e-15)
-        assert b.grad == pytest.approx(d_b, rel=1e-15)
-
-
-def test_pow_with_value_exponent() -> None:
-    a, b = Value(1.5), Value(2.5)
-    out = a**b
-    out.backward()
-    assert out.data == 1.5**2.5
-    assert a.grad == pytest.approx(2.5 * 1.5**1.5, rel=1e-15)
-    assert b.grad == pytest.approx(1.5**2.5 * math.log(1.5), rel=1e-15)
+# (value and local derivatives of every operation: the table in test_operations.py)
 
 
 def test_pow_exponent_gradient_at_zero_base_is_zero() -> None:
@@ -241,49 +152,10 @@ def test_total_and_linear_are_single_nodes_with_right_gradients() -> None:
 
 
 # ---------------------------------------------------------------- IEEE edge cases
+# (the written-out special points of every operation: test_operations.py)
 
 
-@pytest.mark.parametrize(
-    ("build", "x", "expected_value", "expected_grad"),
-    [
-        (Value.exp, 1000.0, math.inf, math.inf),
-        (Value.exp, -1000.0, 0.0, 0.0),
-        (Value.log, 0.0, -math.inf, math.inf),
-        (Value.log, -1.0, math.nan, -1.0),
-        (lambda a: 1 / a, 0.0, math.inf, -math.inf),
-        (lambda a: a / 0.0, 0.0, math.nan, math.inf),
-        (lambda a: a / 0.0, -2.0, -math.inf, math.inf),
-        (lambda a: a**-1, 0.0, math.inf, -math.inf),
-        (lambda a: a**0.5, -8.0, math.nan, math.nan),
-        (lambda a: a**2, 1e200, math.inf, 2e200),
-        (Value.sigmoid, -1000.0, 0.0, 0.0),
-        (Value.sigmoid, 1000.0, 1.0, 0.0),
-        (Value.tanh, math.inf, 1.0, 0.0),
-        (Value.relu, math.nan, math.nan, math.nan),
-    ],
-)
-def test_ieee_edge_cases_follow_numpy(
-    build: Callable[[Value], Value], x: float, expected_value: float, expected_grad: float
-) -> None:
-    a = Value(x)
-    out = build(a)
-    out.backward()
-    np.testing.assert_array_equal(out.data, expected_value)
-    np.testing.assert_array_equal(a.grad, expected_grad)
-
-
-@given(
-    st.floats(allow_nan=True, allow_infinity=True, width=64),
-    st.floats(allow_nan=True, allow_infinity=True, width=64),
-)
-@example(-math.inf, 0.5)  # NumPy's square-root path: nan, where C's pow gives inf
-def test_ieee_helpers_match_numpy_exactly_on_special_values(a: float, b: float) -> None:
-    with np.errstate(all="ignore"):
-        np.testing.assert_array_equal(ieee_div(a, b), np.float64(a) / np.float64(b))
-        expected_pow = np.power(np.float64(a), np.float64(b))
-        np.testing.assert_allclose(ieee_pow(a, b), expected_pow, rtol=4e-16)
-        np.testing.assert_allclose(ieee_exp(a), np.exp(np.float64(a)), rtol=4e-16)
-        np.testing.assert_allclose(ieee_log(a), np.log(np.float64(a)), rtol=4e-16)
+# (the IEEE helpers against NumPy on any floats: tests/properties/test_engine_properties.py)
 
 
 # ---------------------------------------------------------------- backward semantics
@@ -474,45 +346,7 @@ def test_grad_of_unrelated_input_is_zero_and_inputs_are_checked() -> None:
         grad(x * 2, [1.0])  # type: ignore[list-item]
 
 
-unary_ops = st.sampled_from(["exp", "tanh", "sigmoid", "square", "neg", "scale"])
-
-
-def _apply(name: str, v: Value) -> Value:
-    if name == "square":
-        return v * v
-    if name == "neg":
-        return -v
-    if name == "scale":
-        return v * 0.7
-    result: Value = getattr(v, name)()
-    return result
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(unary_ops, min_size=1, max_size=4), st.floats(-1.5, 1.5))
-def test_second_derivative_matches_finite_difference_of_first(ops: list[str], x0: float) -> None:
-    x = Value(x0, "x")
-    out = x
-    for name in ops:
-        out = _apply(name, out)
-    out = out * x  # make x appear twice
-    (d1,) = grad(out, [x], create_graph=True)
-    # exp stacked four times overflows near x0 = 1: no finite difference to compare with
-    assume(math.isfinite(d1.data))
-    # central differences of the first derivative's graph, with the kit's derived error
-    # bound (Richardson for truncation, the graph's forward error bound for rounding)
-    first = to_numpy(d1, [x])
-    difference = central_difference(first, [x0], evaluation_error=first.forward_error_bound)
-    assume(np.all(np.isfinite(difference.estimate)))
-    tolerance = difference.error_bound + 1e-12 * np.array(first.gradient_scale(x0))
-    assert_grads_close(
-        d1,
-        [x],
-        list(difference.estimate),
-        rtol=1.0,
-        scale=list(tolerance),
-        expected_name="central difference",
-    )
+# (second derivatives of random graphs: tests/properties/test_autograd_properties.py)
 
 
 # ---------------------------------------------------------------- no_grad and mistakes
@@ -555,73 +389,6 @@ def test_no_warning_for_ordinary_backward() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         (a * a).backward()
-
-
-# ---------------------------------------------------------------- hypothesis vs finite differences
-
-BINARY = ["+", "-", "*", "/"]
-UNARY_SAFE = ["tanh", "sigmoid", "exp_small", "square", "neg"]
-
-
-@st.composite
-def random_expression(draw: st.DrawFn) -> tuple[list[float], list[tuple[str, int, int]]]:
-    """A program over 1-4 leaves: each instruction combines earlier results."""
-    n_leaves = draw(st.integers(1, 4))
-    leaves = draw(st.lists(st.floats(-2.0, 2.0), min_size=n_leaves, max_size=n_leaves))
-    program = []
-    for step in range(draw(st.integers(1, 8))):
-        available = n_leaves + step
-        op = draw(st.sampled_from(BINARY + UNARY_SAFE))
-        i = draw(st.integers(0, available - 1))
-        j = draw(st.integers(0, available - 1))
-        program.append((op, i, j))
-    return leaves, program
-
-
-def _run_program(xs: list[Value], program: list[tuple[str, int, int]]) -> Value:
-    slots = list(xs)
-    for op, i, j in program:
-        a, b = slots[i], slots[j]
-        if op == "+":
-            r = a + b
-        elif op == "-":
-            r = a - b
-        elif op == "*":
-            r = a * b
-        elif op == "/":
-            r = a / (b * b + 1.0)  # keep the divisor away from zero
-        elif op == "exp_small":
-            r = (a * 0.25).exp()
-        elif op == "square":
-            r = a * a
-        elif op == "neg":
-            r = -a
-        else:
-            r = getattr(a, op)()
-        slots.append(r)
-    return slots[-1]
-
-
-@settings(max_examples=300, deadline=None)
-@given(random_expression())
-def test_random_expressions_match_central_differences(
-    case: tuple[list[float], list[tuple[str, int, int]]],
-) -> None:
-    leaves, program = case
-    xs = [Value(v, f"x{k}") for k, v in enumerate(leaves)]
-    out = _run_program(xs, program)
-    assume(math.isfinite(out.data))
-    out.backward()
-    # the tolerance is the kit's derived bound on the central difference (see
-    # tinygrad_lite.testing.central_difference) plus the rounding of autograd itself
-    f = to_numpy(out, xs)
-    difference = central_difference(f, leaves, evaluation_error=f.forward_error_bound)
-    tolerance = difference.error_bound + 1e-12 * np.array(f.gradient_scale(*leaves))
-    for k, x in enumerate(xs):
-        assert abs(x.grad - difference.estimate[k]) <= tolerance[k], (
-            f"{formula(out, xs)}: d/dx{k} autograd {x.grad!r}, "
-            f"central difference {difference.estimate[k]!r} +- {tolerance[k]:.3g}"
-        )
 
 
 def test_topological_order_takes_one_root_or_any_iterable_of_roots() -> None:

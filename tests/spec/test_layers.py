@@ -15,7 +15,7 @@ from layer_check import Rules, check, package_modules
 
 from tinygrad_lite import layers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = ROOT / "tinygrad_lite"
 
 

@@ -1,4 +1,4 @@
-"""Stepping through backprop: step records on the seed network and on random graphs,
+"""Stepping through backprop: step records on the seed network,
 partial passes, backward(break_at=...), and the messages for the usual mistakes."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import warnings
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from two_one_network import numpy_reference
 
 from tinygrad_lite import (
@@ -60,78 +58,7 @@ def test_steps_visit_each_node_once_users_before_operands() -> None:
             assert position[node] < position[operand]
 
 
-_ops = st.sampled_from(["+", "-", "*", "/", "tanh", "sigmoid", "exp", "square", "neg", "relu"])
-
-
-def _random_graph(leaves: list[float], recipe: list[tuple[str, int, int]]) -> list[Value]:
-    pool = [Value(v, label=f"p{i}") for i, v in enumerate(leaves)]
-    for kind, i, j in recipe:
-        a, b = pool[i % len(pool)], pool[j % len(pool)]
-        if kind == "+":
-            pool.append(a + b)
-        elif kind == "-":
-            pool.append(a - b)
-        elif kind == "*":
-            pool.append(a * b)
-        elif kind == "/":
-            pool.append(a / (b * b + 1.0))
-        elif kind == "exp":
-            pool.append((a * 0.1).exp())
-        elif kind == "square":
-            pool.append(a**2)
-        elif kind == "neg":
-            pool.append(-a)
-        else:
-            pool.append(getattr(a, kind)())
-    return pool
-
-
-_graphs = st.tuples(
-    st.lists(st.floats(-3, 3), min_size=1, max_size=5),
-    st.lists(st.tuples(_ops, st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=25),
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(_graphs, st.floats(-2, 2))
-def test_stepping_fully_equals_backward_on_random_graphs(
-    graph: tuple[list[float], list[tuple[str, int, int]]], seed: float
-) -> None:
-    pool = _random_graph(*graph)
-    out = pool[-1]
-    out.backward(seed)
-    out.backward(seed)  # two passes: the steps must accumulate the same way
-    expected = [node.grad for node in pool]
-    out.zero_grad()
-    for _ in range(2):
-        steps = list(backward_steps(out, seed))
-        assert len(steps) == len(topological_order(out))
-    assert [node.grad for node in pool] == expected
-
-
-@settings(max_examples=40, deadline=None)
-@given(_graphs, st.data())
-def test_stopping_half_way_leaves_the_documented_partial_state(
-    graph: tuple[list[float], list[tuple[str, int, int]]], data: st.DataObject
-) -> None:
-    pool = _random_graph(*graph)
-    out = pool[-1]
-    out.backward()
-    order = list(reversed(topological_order(out)))
-    full = {node: node.grad for node in order}
-    out.zero_grad()
-    stop_after = data.draw(st.integers(0, len(order)))
-    steps = backward_steps(out)
-    for _ in range(stop_after):
-        next(steps)
-    steps.close()
-    # visited nodes hold this pass's complete gradient; the others are untouched
-    for position, node in enumerate(order):
-        assert node.grad == (full[node] if position < stop_after else 0.0)
-    # no contribution was left pending: a full pass afterwards adds exactly one pass
-    out.backward()
-    for position, node in enumerate(order):
-        assert node.grad == (full[node] + full[node] if position < stop_after else full[node])
+# (stepping on random graphs: tests/properties/test_stepping_properties.py)
 
 
 # ---------------------------------------------------------------- backward(break_at=...)

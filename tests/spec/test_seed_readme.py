@@ -13,7 +13,7 @@ from tinygrad_lite.datasets import two_clusters
 from tinygrad_lite.seed import vanishing
 from tinygrad_lite.testing.reference import mlp_backprop
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 MARKER = "<!-- seed-output: tinygrad-lite seed"
 

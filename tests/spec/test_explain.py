@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import io
 import math
-import re
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from two_one_network import numpy_reference
 
 from tinygrad_lite import Value, explain, explain_lines, no_grad, topological_order
@@ -184,65 +181,7 @@ def test_format_number_uses_four_significant_digits() -> None:
     assert format_number(Value(0.5)) == "0.5"
 
 
-_unary = st.sampled_from(["tanh", "sigmoid", "exp_small", "square", "neg"])
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    leaves=st.lists(st.floats(-2, 2), min_size=2, max_size=4),
-    recipe=st.lists(
-        st.tuples(
-            st.sampled_from(["+", "*", "-", "unary"]),
-            st.integers(0, 50),
-            st.integers(0, 50),
-            _unary,
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-)
-def test_line_numbers_agree_with_the_gradients_on_random_graphs(
-    leaves: list[float], recipe: list[tuple[str, int, int, str]]
-) -> None:
-    pool = [Value(v, label=f"p{i}") for i, v in enumerate(leaves)]
-    for kind, i, j, unary in recipe:
-        a, b = pool[i % len(pool)], pool[j % len(pool)]
-        if kind == "+":
-            pool.append(a + b)
-        elif kind == "*":
-            pool.append(a * b)
-        elif kind == "-":
-            pool.append(a - b)
-        elif unary == "exp_small":
-            pool.append((a * 0.1).exp())
-        elif unary == "square":
-            pool.append(a**2)
-        elif unary == "neg":
-            pool.append(-a)
-        else:
-            pool.append(getattr(a, unary)())
-    out = pool[-1]
-    lines = explain_lines(out)
-    out.backward()
-    by_head = _by_head(lines)
-    for leaf in pool[: len(leaves)]:
-        head = f"d{NodeNames(out)(out)}/d{leaf.label}"
-        if leaf.grad == 0.0 and head not in by_head:
-            continue  # not part of out's graph
-        line = by_head[head]
-        # the stated total is the gradient backward() leaves, and each term's product
-        # adds up to it (to the 4 digits printed)
-        # (compared as numbers: a pass's -0.0 is 0.0 once added to a .grad of 0.0)
-        assert float(line.rsplit(" = ", 1)[1]) == float(_g(leaf.grad))
-        products = re.findall(
-            r"\(?(-?[\d.e+-]+|-?inf|nan)\)? \* \(?(-?[\d.e+-]+|-?inf|nan)\)?", line
-        )
-        terms = [float(u) * float(v) for u, v in products]
-        # each printed factor is within 5e-4 (relative) of the true one, so each printed
-        # product is within about 1e-3 of its term: the bound scales with sum(|term|), not
-        # with the total, which may cancel to 0
-        bound = 1.001e-3 * sum(abs(term) for term in terms) / (1 - 1e-3) + 1e-300
-        assert abs(sum(terms) - leaf.grad) <= bound
+# (explain on random graphs: tests/properties/test_explain_properties.py)
 
 
 def test_formula_labels_are_parenthesised_so_they_read_as_one_name() -> None:

@@ -1,8 +1,8 @@
 """The functions sin, cos, sqrt and abs: values and derivatives against central
 differences and NumPy, second derivatives through ``grad(..., create_graph=True)``,
-IEEE-754 edge points against NumPy and the independent oracle, the module-level
-functions, and drawing, explain and the traced replay of graphs that use them.
-(Every operation against the oracle at many points: test_testing_reference.py.)"""
+the module-level functions, and drawing, explain and the traced replay of graphs that use them.
+(Every operation against the oracle at many points, and the IEEE-754 edge points
+written out: the table in test_operations.py.)"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from ieee_compare import equal, same
 from viz_svg import parse_svg
 
 import tinygrad_lite
@@ -21,11 +22,9 @@ from tinygrad_lite.testing import (
     central_difference,
     gradcheck,
     gradgradcheck,
-    reference_for,
     to_numpy,
 )
 from tinygrad_lite.testing.numpy_graph import UNIT_ROUNDOFF
-from tinygrad_lite.testing.reference import numpy_errors_ignored
 
 INF, NAN = math.inf, math.nan
 RTOL = 1e-12
@@ -117,85 +116,14 @@ def test_gradient_and_hessian_of_a_function_using_all_four_match_differences() -
 
 
 # ---------------------------------------------------------------- IEEE-754 edge points
+# (their values and derivatives, written out: the table in test_operations.py)
 
-EDGES: dict[str, list[tuple[float, float, float]]] = {
-    # (x, f(x), f'(x)), written out: nan stays nan, no exception ever escapes
-    "sin": [
-        (0.0, 0.0, 1.0),
-        (-0.0, -0.0, 1.0),
-        (INF, NAN, NAN),
-        (-INF, NAN, NAN),
-        (NAN, NAN, NAN),
-        (1e300, math.sin(1e300), math.cos(1e300)),
-    ],
-    "cos": [
-        (0.0, 1.0, -0.0),
-        (-0.0, 1.0, 0.0),
-        (INF, NAN, NAN),
-        (-INF, NAN, NAN),
-        (NAN, NAN, NAN),
-        (1e300, math.cos(1e300), -math.sin(1e300)),
-    ],
-    "sqrt": [
-        (4.0, 2.0, 0.25),
-        (0.0, 0.0, INF),
-        (-0.0, -0.0, -INF),  # 1 / (2 * -0.0), as PyTorch's sqrt backward gives
-        (-1.0, NAN, NAN),
-        (INF, INF, 0.0),
-        (-INF, NAN, NAN),
-        (NAN, NAN, NAN),
-        (5e-324, math.sqrt(5e-324), 0.5 / math.sqrt(5e-324)),
-    ],
-    "abs": [
-        (-2.0, 2.0, -1.0),
-        (0.0, 0.0, 0.0),  # the kink: 0, as PyTorch's sign(0)
-        (-0.0, 0.0, 0.0),
-        (INF, INF, 1.0),
-        (-INF, INF, -1.0),
-        (NAN, NAN, NAN),
-        (-5e-324, 5e-324, -1.0),
-    ],
+EDGE_POINTS: dict[str, tuple[float, ...]] = {
+    "sin": (0.0, -0.0, INF, -INF, NAN, 1e300),
+    "cos": (0.0, -0.0, INF, -INF, NAN, 1e300),
+    "sqrt": (4.0, 0.0, -0.0, -1.0, INF, -INF, NAN, 5e-324),
+    "abs": (-2.0, 0.0, -0.0, INF, -INF, NAN, -5e-324),
 }
-EDGE_CASES = [(name, *row) for name, rows in EDGES.items() for row in rows]
-
-
-def _same(got: float, expected: float) -> bool:
-    """Equal as IEEE values: nan to nan (whatever its sign bit), zeros with the same sign."""
-    if math.isnan(expected):
-        return math.isnan(got)
-    return got == expected and math.copysign(1.0, got) == math.copysign(1.0, expected)
-
-
-def _equal(got: float, expected: float) -> bool:
-    """Equal, nan to nan. (For gradients: adding into a gradient that starts at 0.0 turns
-    a -0.0 into 0.0, so the sign of a zero gradient means nothing.)"""
-    return math.isnan(got) if math.isnan(expected) else got == expected
-
-
-@pytest.mark.parametrize(("name", "x", "value", "derivative"), EDGE_CASES)
-def test_edge_points_agree_with_numpy_and_the_oracle(
-    name: str, x: float, value: float, derivative: float
-) -> None:
-    leaf = Value(x, "x")
-    y = getattr(leaf, name)()
-    (d,) = grad(y, leaf)
-    with numpy_errors_ignored():
-        numpy_value = float(FUNCTIONS[name].numpy(np.float64(x)))
-        oracle = reference_for(y.operation)  # type: ignore[arg-type]
-        (oracle_derivative,) = oracle.derivatives([np.array([x])], np.array([numpy_value]))
-    assert _same(y.data, value) and _same(numpy_value, value)
-    assert _equal(d.data, derivative) and _equal(float(oracle_derivative[0]), derivative)
-
-
-@pytest.mark.parametrize(("name", "x", "value", "derivative"), EDGE_CASES)
-def test_create_graph_gives_the_same_derivative_at_edge_points(
-    name: str, x: float, value: float, derivative: float
-) -> None:
-    leaf = Value(x, "x")
-    (first,) = grad(getattr(leaf, name)(), leaf, create_graph=True)
-    assert _equal(first.data, derivative)
-    if not first.is_leaf:
-        grad(first, leaf)  # a second derivative, also without an exception
 
 
 # ---------------------------------------------------------------- the module-level functions
@@ -270,7 +198,7 @@ def test_traced_replay_matches_the_engine(name: str) -> None:
     def f(v: list[Value]) -> Value:
         return getattr(v[0] * v[1], name)() + getattr(v[0], name)() * v[1]
 
-    edges = [[x, 1.0] for x, _, _ in EDGES[name]]
+    edges = [[x, 1.0] for x in EDGE_POINTS[name]]
     regular = [[x, 0.5] for x in FUNCTIONS[name].points] + [[0.3, 2.0]]
     for rows, exact in ((regular, False), (edges, True)):
         X = np.array(rows)
@@ -284,7 +212,7 @@ def test_traced_replay_matches_the_engine(name: str) -> None:
             engine = [y.data, *(g.data for g in grad(y, inputs))]
             replay = [float(output), *map(float, input_grads)]
             if exact:
-                assert _same(replay[0], engine[0]), (row, replay, engine)
-                assert all(map(_equal, replay[1:], engine[1:])), (row, replay, engine)
+                assert same(replay[0], engine[0]), (row, replay, engine)
+                assert all(map(equal, replay[1:], engine[1:])), (row, replay, engine)
             else:
                 np.testing.assert_allclose(replay, engine, rtol=RTOL, atol=0.0)

@@ -16,7 +16,7 @@ from tinygrad_lite.cli import main
 from tinygrad_lite.demo_graphs import DEMO_GRAPHS
 from tinygrad_lite.expression import ExpressionError, build_expression, parse_assignments
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------- the parser
 

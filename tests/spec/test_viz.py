@@ -19,7 +19,7 @@ from tinygrad_lite import MLP, Value, demo_graphs, draw, linear, save, total
 from tinygrad_lite.demo_graphs import mlp_loss
 from tinygrad_lite.viz import GraphvizNotFoundError, escape_html_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def render(drawing: graphviz.Digraph) -> Svg:

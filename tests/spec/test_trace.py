@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from trace_check import RTOL, assert_close, check_against_scalar, scalar_reference
 
 from tinygrad_lite import (
     MLP,
@@ -26,166 +25,16 @@ from tinygrad_lite import (
     Value,
     apply,
     fit,
-    linear,
     no_grad,
-    topological_order,
     total,
 )
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import squared_error
 from tinygrad_lite.seed.network import PARAMETER_NAMES, TEXT_VALUES, build_network
-from tinygrad_lite.trace import Traced, TraceError, trace
+from tinygrad_lite.trace import TraceError, trace
 from tinygrad_lite.training import TracedSteps
 
-RTOL = 1e-12
-
-Fn = Callable[[list[Value]], Value | Sequence[Value]]
-
-
-def absolute_gradients(root: Value) -> dict[Value, float]:
-    """d root / d node with every local derivative replaced by its absolute value: the sum
-    over paths of |products|, the scale of the rounding error any order of summing allows."""
-    scale: dict[Value, float] = {root: 1.0}
-    for node in reversed(topological_order(root)):
-        if not node.operands or node.operation is None:
-            continue
-        data = [operand.data for operand in node.operands]
-        for operand, local in zip(
-            node.operands, node.operation.derivatives(data, node.data), strict=True
-        ):
-            scale[operand] = scale.get(operand, 0.0) + scale.get(node, 0.0) * abs(float(local))  # type: ignore[arg-type]
-    return scale
-
-
-def scalar_reference(
-    fn: Fn, X: np.ndarray, leaves: list[Value]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """On the scalar engine, one example at a time: the outputs and input gradients per
-    example, the leaf gradients summed over the examples, and the error scales
-    (`absolute_gradients`) of the input and of the summed leaf gradients."""
-    for leaf in leaves:
-        leaf.grad = 0.0
-    outputs, input_grads, input_scales = [], [], []
-    leaf_scales = np.zeros(len(leaves))
-    for row in X.tolist():
-        inputs = [Value(x) for x in row]
-        result = fn(inputs)
-        outs = [result] if isinstance(result, Value) else list(result)
-        root = total(outs)
-        root.backward()
-        scale = absolute_gradients(root)
-        leaf_scales += [scale.get(leaf, 0.0) for leaf in leaves]
-        input_scales.append([scale.get(x, 0.0) for x in inputs])
-        outputs.append([out.data for out in outs])
-        input_grads.append([x.grad for x in inputs])
-    leaf_grads = np.array([leaf.grad for leaf in leaves])
-    for leaf in leaves:
-        leaf.grad = 0.0
-    return (
-        np.array(outputs),
-        np.array(input_grads),
-        leaf_grads,
-        np.array(input_scales),
-        leaf_scales,
-    )
-
-
-def assert_close(actual: np.ndarray, expected: np.ndarray, scale: np.ndarray | None = None) -> None:
-    """|actual - expected| <= RTOL * scale elementwise (scale: |expected| by default);
-    non-finite entries must match exactly (same inf, nan where nan)."""
-    actual, expected = np.asarray(actual, float), np.asarray(expected, float)
-    assert actual.shape == expected.shape
-    finite = np.isfinite(expected)
-    np.testing.assert_array_equal(actual[~finite], expected[~finite])
-    bound = RTOL * (np.abs(expected) if scale is None else np.asarray(scale, float))
-    error = np.abs(actual - expected)
-    assert np.all(error[finite] <= bound[finite] + 1e-300), (
-        f"max error {np.max(error[finite])}, bound {bound[finite][np.argmax(error[finite])]}"
-    )
-
-
-def check_against_scalar(fn: Fn, X: np.ndarray, leaves: list[Value]) -> Traced:
-    expected_out, expected_input_grads, expected_leaf_grads, input_scale, leaf_scale = (
-        scalar_reference(fn, X, leaves)
-    )
-    traced = trace(fn, X)
-    for leaf in leaves:
-        leaf.grad = 0.0
-    out = traced.forward(X)
-    traced.backward()
-    assert_close(out.reshape(len(X), -1), expected_out)
-    assert traced.input_grads is not None
-    # gradients are sums over paths (and examples), added in another order: their error
-    # scale is the sum of the absolute terms, not the size of the result
-    assert_close(traced.input_grads, expected_input_grads, input_scale)
-    assert_close(np.array([leaf.grad for leaf in leaves]), expected_leaf_grads, leaf_scale)
-    return traced
-
-
-# ---------------------------------------------------------------- random graphs
-
-UNARY = ["exp", "tanh", "sigmoid", "relu", "neg", "square", "log1p_sq", "cube"]
-BINARY = ["+", "-", "*", "/", "pow"]
-
-
-def build(recipe: list[tuple[str, int, int]], inputs: list[Value], params: list[Value]) -> Value:
-    """Apply ``recipe`` (op, operand index, operand index) to a pool of inputs and params;
-    every step appends a node, so later steps can reuse earlier ones (shared subgraphs)."""
-    pool: list[Value] = [*inputs, *params]
-    for name, i, j in recipe:
-        a, b = pool[i % len(pool)], pool[j % len(pool)]
-        if name == "+":
-            node = a + b
-        elif name == "-":
-            node = a - b
-        elif name == "*":
-            node = a * b
-        elif name == "/":
-            node = a / (b * b + 1.0)
-        elif name == "pow":
-            node = (a * a + 0.5) ** (b.tanh())
-        elif name == "neg":
-            node = -a
-        elif name == "square":
-            node = a**2
-        elif name == "cube":
-            node = a.tanh() ** 3
-        elif name == "log1p_sq":
-            node = (a * a + 1.0).log()
-        elif name == "sum3":
-            node = total([a, b, a])
-        elif name == "linear":
-            node = linear([a, b], [b, pool[(i + j) % len(pool)]], a)
-        else:
-            node = getattr(a, name)()
-        pool.append(node)
-    return total(pool[len(inputs) + len(params) :])
-
-
-recipes = st.lists(
-    st.tuples(
-        st.sampled_from([*UNARY, *BINARY, "sum3", "linear"]),
-        st.integers(0, 50),
-        st.integers(0, 50),
-    ),
-    min_size=1,
-    max_size=14,
-)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    recipe=recipes,
-    n_inputs=st.integers(1, 3),
-    param_data=st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=3),
-    seed=st.integers(0, 2**16),
-)
-def test_random_graphs_match_the_scalar_engine(
-    recipe: list[tuple[str, int, int]], n_inputs: int, param_data: list[float], seed: int
-) -> None:
-    params = [Value(p, label=f"p{k}") for k, p in enumerate(param_data)]
-    X = np.random.default_rng(seed).uniform(-2.0, 2.0, size=(7, n_inputs))
-    check_against_scalar(lambda v: build(recipe, v, params), X, params)
+# (random graphs against the scalar engine: tests/properties/test_trace_properties.py)
 
 
 # ---------------------------------------------------------------- the seed's networks

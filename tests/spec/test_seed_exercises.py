@@ -146,7 +146,7 @@ def test_exercises_script_quick(tmp_path, capsys, monkeypatch):
     )
     arguments = ["--quick", "--engine", "scalar", "--json", "--out", str(tmp_path)]
     monkeypatch.setattr(sys, "argv", ["exercises.py", *arguments])
-    script = Path(__file__).resolve().parents[1] / "demos" / "exercises.py"
+    script = Path(__file__).resolve().parents[2] / "demos" / "exercises.py"
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(script), run_name="__main__")
     assert exit_info.value.code == 0
@@ -195,7 +195,7 @@ def test_demo_scripts_run_their_part(script, part, arguments, tmp_path, monkeypa
         return real_handle(args)
 
     monkeypatch.setattr(seed_cli, "_handle", recording_handle)
-    demos = Path(__file__).resolve().parents[1] / "demos"
+    demos = Path(__file__).resolve().parents[2] / "demos"
     monkeypatch.setattr(sys, "argv", [script, "--json", "--out", str(tmp_path), *arguments])
     with pytest.raises(SystemExit) as exit_info:
         runpy.run_path(str(demos / script), run_name="__main__")

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "demos" / "seed.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "demos" / "seed.ipynb"
 
 SHORT_PARAMETERS = """
 NO_ACTIVATION_EPOCHS = 3
