@@ -16,7 +16,6 @@ these three. A layer of its own in the models layer: it needs only NumPy.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import zipfile
 import zlib
@@ -24,6 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
+
+from tinygrad_lite.files import atomic_write
 
 __all__ = ["StateDictError", "checked_array", "checked_state", "read_npz", "write_npz"]
 
@@ -94,20 +95,11 @@ def write_npz(path: str | os.PathLike[str], arrays: Mapping[str, npt.NDArray[np.
     """Write ``arrays`` to ``path`` as an uncompressed ``.npz`` (no pickle).
 
     The file is written at exactly ``path`` (NumPy's ``savez`` would append
-    ``.npz`` to a name without it). It is written whole to ``<path>.partial``
-    first and then renamed over ``path`` (``os.replace``, atomic), so a failure
-    part way (a full disk, an interrupt) leaves an existing file at ``path`` as
-    it was."""
-    target = os.fspath(path)
-    partial = target + ".partial"
-    try:
-        with open(partial, "wb") as file:
-            np.savez(file, **arrays)  # type: ignore[arg-type]
-        os.replace(partial, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(partial)
-        raise
+    ``.npz`` to a name without it), through `tinygrad_lite.files.atomic_write`:
+    whole to a fresh temporary file beside it, then renamed over ``path``, so a
+    failure part way (a full disk, an interrupt) leaves an existing file at
+    ``path`` as it was, and its permission bits are kept."""
+    atomic_write(path, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, npt.NDArray[np.generic]]:
