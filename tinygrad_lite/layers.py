@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tinygrad_lite._frames",
             "tinygrad_lite.deprecation",
             "tinygrad_lite.checks",
+            "tinygrad_lite.files",
             "tinygrad_lite.naming",
             "tinygrad_lite.ops",
             "tinygrad_lite.autograd_machinery",

@@ -171,12 +171,17 @@ class Module:
     def load(self, path: str | os.PathLike[str], *, allow_non_finite: bool = False) -> None:
         """Load weights saved by `save` (``allow_pickle=False``).
 
-        A missing file, a file that is not a readable ``.npz`` (corrupted,
-        truncated, pickled objects), or contents that ``load_state_dict``
-        rejects raise `StateDictError` naming the file and the problem; the
-        model's weights are left untouched.
+        A missing file, anything but a regular file (a directory, a FIFO), a
+        file that is not a readable ``.npz`` (corrupted, truncated, pickled
+        objects), or contents that ``load_state_dict`` rejects raise
+        `StateDictError` naming the file and the problem; the model's weights
+        are left untouched. The member names and each array's header (dtype,
+        shape, size) are checked before any data is read, so a file claiming
+        huge or extra arrays fails at once without allocating or decompressing
+        more than the model's own size (`tinygrad_lite.serialization.read_npz`).
         """
-        state = read_npz(path)
+        shapes = {key: shape for key, (shape, _) in self._state_layout().items()}
+        state = read_npz(path, shapes, type(self).__name__)
         try:
             self.load_state_dict(state, allow_non_finite=allow_non_finite)
         except StateDictError as error:

@@ -245,3 +245,28 @@ def test_missing_dot_in_the_command(tmp_path: Path) -> None:
     assert "sudo apt-get install graphviz" in result.stderr
     result = subprocess.run(command, env=env, capture_output=True, text=True)  # DOT needs no dot
     assert result.returncode == 0 and result.stdout.startswith("digraph")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
+def test_a_failed_write_names_the_output_and_leaves_the_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    target.write_text("old drawing")
+
+    def limit_file_size() -> None:
+        import resource
+        import signal
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))  # a write past 200 bytes fails
+
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lite", "draw", "neuron", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=limit_file_size,
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"tinygrad-lite draw: error: cannot write {target}: File too large\n"
+    assert target.read_text() == "old drawing"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]

@@ -451,7 +451,7 @@ def _write_wrong_shape(tmp_path: Path) -> Path:
         (_write_compressed_corrupt, "compressed.npz: not a readable .npz archive"),
         (_write_text, "notes.npz: not a readable .npz archive"),
         (_write_corrupt_member, "bad_member.npz: not a readable .npz archive"),
-        (_write_pickled, "pickled.npz: not a readable .npz archive"),
+        (_write_pickled, "pickled.npz: 'W1': expected real numbers .* got dtype object"),
         (_write_npy, "single.npy: holds a single .npy array"),
         (_write_missing_key, r"missing.npz: MLP state does not match: missing key\(s\) \['b2'\]"),
         (_write_extra_key, r"extra.npz: MLP state does not match: unexpected key\(s\) \['W3'\]"),

@@ -543,3 +543,50 @@ def test_graphviz_not_found_error_is_an_executable_not_found() -> None:
     error = GraphvizNotFoundError("dot")
     assert isinstance(error, graphviz.ExecutableNotFound)
     assert "brew install graphviz" in str(error)
+
+
+def test_a_save_whose_rendering_fails_leaves_the_old_file_intact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "g.svg"
+    target.write_text("old drawing")
+    drawing = draw(tanh_expression()["f"])
+
+    def broken_pipe(*args: object, **kwargs: object) -> bytes:
+        raise subprocess.CalledProcessError(1, ["dot"])
+
+    monkeypatch.setattr(drawing, "pipe", broken_pipe)
+    with pytest.raises(subprocess.CalledProcessError):
+        save(drawing, target)
+    assert target.read_text() == "old drawing"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.svg"]
+
+
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))  # a write past 200 bytes fails
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE is POSIX")
+def test_a_save_whose_write_fails_leaves_the_old_file_intact(tmp_path: Path) -> None:
+    target = tmp_path / "g.dot"
+    target.write_text("old drawing")
+    script = FILE_SIZE_LIMIT + textwrap.dedent(
+        """
+        from tinygrad_lite import save
+        from tinygrad_lite.demo_graphs import neuron
+        try:
+            save(neuron(), sys.argv[1])
+        except OSError as error:
+            print(error.errno)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(target)], capture_output=True, text=True
+    )
+    assert result.stderr == ""
+    assert result.stdout.strip() == "27"  # EFBIG: the write really failed part way
+    assert target.read_text() == "old drawing"
+    assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]

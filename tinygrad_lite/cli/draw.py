@@ -158,14 +158,27 @@ def run(args: argparse.Namespace) -> int:
                 print(f"collapsed: {message}")
         else:
             sys.stdout.write(drawing.source)
-        if args.player:
-            root.zero_grad()
-            page = draw_backward(root, args.player, rankdir=args.rankdir, fmt=args.fmt)
-            print(f"wrote {page} (open it in a browser)")
     except GraphvizNotFoundError as error:
         return _fail(str(error), RENDER_ERROR)
     except ValueError as error:
         return _fail(str(error))
-    except OSError as error:
-        return _fail(f"cannot write {error.filename}: {error.strerror}", RENDER_ERROR)
+    except OSError as error:  # the error's own file name may be the temporary file, or None
+        return _fail(f"cannot write {args.output}: {_reason(error)}", RENDER_ERROR)
+    if args.player:
+        try:
+            root.zero_grad()
+            page = draw_backward(root, args.player, rankdir=args.rankdir, fmt=args.fmt)
+        except GraphvizNotFoundError as error:
+            return _fail(str(error), RENDER_ERROR)
+        except ValueError as error:
+            return _fail(str(error))
+        except OSError as error:
+            return _fail(
+                f"cannot write {error.filename or args.player}: {_reason(error)}", RENDER_ERROR
+            )
+        print(f"wrote {page} (open it in a browser)")
     return 0
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)

@@ -541,7 +541,8 @@ def save(
 
     ``graph`` is a Value, a list of Values (drawn with ``draw(graph,
     **draw_options)``) or a drawing made by `draw`. The file is written only
-    after rendering succeeded, so a failure leaves an existing file as it was.
+    after rendering succeeded, through `tinygrad_lite.files.atomic_write`, so a
+    failure in rendering or writing leaves an existing file as it was.
     Returns the path written.
     """
     if isinstance(graph, graphviz.Digraph):

@@ -15,6 +15,8 @@ from typing import Any
 
 import graphviz
 
+from tinygrad_lite.files import atomic_write
+
 __all__ = [
     "SAVE_FORMATS",
     "GraphDrawing",
@@ -97,13 +99,14 @@ def format_of(path: str | os.PathLike[str]) -> str:
 def write_drawing(drawing: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
     """Write ``drawing`` to ``path`` in the format its extension names (see `format_of`).
 
-    The file is written only after rendering succeeded, so a failure leaves an
-    existing file as it was. Returns the path written."""
+    The file is written only after rendering succeeded, and through
+    `tinygrad_lite.files.atomic_write` (a temporary file beside it, renamed over
+    ``path``), so a failure in rendering or in writing leaves an existing file
+    as it was. Returns the path written."""
     target = Path(path)
     extension = format_of(target)
     if extension == "dot":
         data = drawing.source.encode("utf-8")
     else:
         data = running_graphviz(drawing, drawing.pipe, format=extension)
-    target.write_bytes(data)
-    return target
+    return atomic_write(target, data)
