@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.checks import non_negative_integer, optional_integer
+from tinygrad_lite.checks import finite_number, non_negative_integer, optional_integer
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
@@ -250,6 +250,16 @@ def _checked_data(
     return X_array, y_array
 
 
+def _optional_flag(name: str, value: object, *, none: bool = False) -> bool | None:
+    """``value`` as a bool (None too when ``none``), or TypeError naming ``name``."""
+    if value is None and none:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        kinds = "True, False or None" if none else "True or False"
+        raise TypeError(f"{name} must be {kinds}, got {type(value).__qualname__}: {value!r:.40}")
+    return bool(value)
+
+
 def _progress_bar(epochs: int, progress: bool | None) -> Any:
     """A tqdm bar over epochs, or None.
 
@@ -318,13 +328,27 @@ def fit(
             different paths for different examples (e.g. ``bce_with_logits``
             branches on the sign of each logit).
     """
+    # Every argument is checked here, before the first update: a mistake never
+    # surfaces after an epoch has already changed the weights.
     loss_function = _resolve_loss(loss)
     X_array, y_array = _checked_data(model, X, y)
     epochs = non_negative_integer("epochs", epochs)
     n = len(X_array)
     batch_size = optional_integer("batch_size", batch_size, 1) or n
+    shuffle = bool(_optional_flag("shuffle", shuffle))
+    seed = optional_integer("seed", seed, 0)
+    progress = _optional_flag("progress", progress, none=True)
+    accuracy = _optional_flag("accuracy", accuracy, none=True)
+    fast = bool(_optional_flag("fast", fast))
+    if threshold is not None:
+        threshold = finite_number("threshold", threshold)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr=0.01)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            "optimizer must be an Optimizer such as SGD(model.parameters(), lr=0.01), or None; "
+            f"got {type(optimizer).__qualname__}: {optimizer!r:.40}"
+        )
     binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))
     if accuracy is None:
         accuracy = model.n_out == 1 and binary_targets

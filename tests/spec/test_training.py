@@ -330,3 +330,31 @@ def test_both_engines_score_through_one_function() -> None:
     slow = fit(MLP(2, [3, 1], seed=1), X, y, epochs=3, accuracy=True)
     fast = fit(MLP(2, [3, 1], seed=1), X, y, epochs=3, accuracy=True, fast=True)
     assert slow.accuracy == fast.accuracy
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"threshold": "0.5"}, TypeError, "threshold must be a real number, got str"),
+        ({"threshold": math.nan}, ValueError, "threshold must be a finite number"),
+        ({"optimizer": "sgd"}, TypeError, "optimizer must be an Optimizer .* got str: 'sgd'"),
+        ({"loss": 3}, TypeError, "loss must be a name or a callable, got int"),
+        ({"epochs": 2.0}, ValueError, "epochs must be a non-negative integer, got 2.0"),
+        ({"batch_size": "2"}, ValueError, "batch_size must be a positive integer or None"),
+        ({"shuffle": "yes"}, TypeError, "shuffle must be True or False, got str"),
+        ({"seed": -1}, ValueError, "seed must be a non-negative integer or None, got -1"),
+        ({"seed": "1"}, ValueError, "seed must be a non-negative integer or None"),
+        ({"progress": "no"}, TypeError, "progress must be True, False or None, got str"),
+        ({"accuracy": 1}, TypeError, "accuracy must be True, False or None, got int"),
+        ({"fast": "no"}, TypeError, "fast must be True or False, got str"),
+    ],
+)
+def test_every_fit_argument_is_checked_before_the_first_update(
+    kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    X, y = _small_problem(4)
+    model = MLP(2, [2, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(error, match=message):
+        fit(model, X, y, **{"epochs": 2, "progress": False, **kwargs})  # type: ignore[arg-type]
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
