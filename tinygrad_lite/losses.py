@@ -21,7 +21,8 @@ default) or ``"sum"``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -43,12 +44,17 @@ def _pairs(
 ) -> tuple[list[Value], list[Value]]:
     """Predictions and targets as equally long lists of Values."""
     preds = [predictions] if isinstance(predictions, Value) else list(predictions)
-    if isinstance(targets, (Value, float, int)):
+    if isinstance(targets, (Value, numbers.Real, np.bool_)):  # np.int64(1), np.float32 too
         target_list: list[object] = [targets]
     elif isinstance(targets, np.ndarray):
         target_list = list(np.asarray(targets, dtype=np.float64).ravel().tolist())
-    else:
+    elif isinstance(targets, Iterable) and not isinstance(targets, (str, bytes)):
         target_list = list(targets)
+    else:
+        raise TypeError(
+            f"{name}: targets must be a number, a Value, or a list or array of them, "
+            f"got {type(targets).__qualname__}: {targets!r:.40}"
+        )
     if not preds:
         raise ValueError(f"{name}: needs at least one prediction")
     if len(preds) != len(target_list):

@@ -330,6 +330,11 @@ def fit(
     """
     # Every argument is checked here, before the first update: a mistake never
     # surfaces after an epoch has already changed the weights.
+    if not isinstance(model, Module):
+        raise TypeError(
+            "model must be a Module (an MLP, Layer or Neuron), "
+            f"got {type(model).__qualname__}: {model!r:.40}"
+        )
     loss_function = _resolve_loss(loss)
     X_array, y_array = _checked_data(model, X, y)
     epochs = non_negative_integer("epochs", epochs)

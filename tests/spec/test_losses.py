@@ -116,3 +116,17 @@ def test_softplus_node_second_derivative() -> None:
     assert d1.data == pytest.approx(s, rel=1e-15)
     assert d2.data == pytest.approx(s * (1 - s), rel=1e-15)
     assert softplus(Value(-800.0)).data == 0.0 and softplus(Value(800.0)).data == 800.0
+
+
+@pytest.mark.parametrize("target", [np.int64(1), np.float32(1.0), np.float64(1.0), 1, True])
+def test_a_numpy_scalar_target_is_one_target(target: object) -> None:
+    for loss in (squared_error, mean_squared_error, binary_cross_entropy, bce_with_logits):
+        assert loss(Value(0.5), target).data == loss(Value(0.5), [1.0]).data  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("targets", [None, "1", object()])
+def test_targets_that_are_no_numbers_name_the_argument(targets: object) -> None:
+    with pytest.raises(
+        TypeError, match="squared_error: targets must be a number, a Value, or a list"
+    ):
+        squared_error([Value(0.5)], targets)  # type: ignore[arg-type]

@@ -358,3 +358,16 @@ def test_every_fit_argument_is_checked_before_the_first_update(
     with pytest.raises(error, match=message):
         fit(model, X, y, **{"epochs": 2, "progress": False, **kwargs})  # type: ignore[arg-type]
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_fit_names_a_model_that_is_not_a_module() -> None:
+    X, y = _small_problem(4)
+    with pytest.raises(TypeError, match=r"model must be a Module .* got str: 'model'"):
+        fit("model", X, y)  # type: ignore[arg-type]
+
+
+def test_fit_on_numpy_scalar_targets_of_a_custom_loss() -> None:
+    X, y = _small_problem(4)
+    model = MLP(2, [2, 1], seed=0)
+    history = fit(model, X, y, loss=lambda p, t: squared_error(p[0], np.int64(t[0])), batch_size=1)
+    assert len(history.batch_loss) == 4
