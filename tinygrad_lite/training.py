@@ -354,6 +354,14 @@ def fit(
             "optimizer must be an Optimizer such as SGD(model.parameters(), lr=0.01), or None; "
             f"got {type(optimizer).__qualname__}: {optimizer!r:.40}"
         )
+    else:
+        own = {id(parameter) for parameter in model.parameters()}
+        if not any(id(parameter) in own for parameter in optimizer.params):
+            raise ValueError(
+                "the optimizer updates none of the model's parameters (was it built from "
+                "another model's?), so fit would train nothing; build it from "
+                "model.parameters()"
+            )
     binary_targets = bool(np.all((y_array == 0.0) | (y_array == 1.0)))
     if accuracy is None:
         accuracy = model.n_out == 1 and binary_targets

@@ -371,3 +371,15 @@ def test_fit_on_numpy_scalar_targets_of_a_custom_loss() -> None:
     model = MLP(2, [2, 1], seed=0)
     history = fit(model, X, y, loss=lambda p, t: squared_error(p[0], np.int64(t[0])), batch_size=1)
     assert len(history.batch_loss) == 4
+
+
+def test_fit_refuses_an_optimizer_over_another_models_parameters() -> None:
+    X, y = _small_problem(4)
+    model, other = MLP(2, [2, 1], seed=0), MLP(2, [2, 1], seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="the optimizer updates none of the model's parameters"):
+        fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1))
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    first_layer = model.layers[0].parameters()  # training part of the model stays allowed
+    fit(model, X, y, optimizer=SGD(first_layer, lr=0.1))
+    assert not np.array_equal(before["W1"], model.state_dict()["W1"])
