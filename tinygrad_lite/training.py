@@ -222,12 +222,24 @@ def _resolve_loss(loss: LossSpec) -> Callable[..., Value]:
     return loss
 
 
+def _real_array(name: str, data: object) -> npt.NDArray[np.float64]:
+    """``data`` as a float64 array; complex numbers are refused as `Value` refuses them
+    (NumPy would silently keep only their real part)."""
+    raw = np.asarray(data)
+    if raw.dtype.kind == "c" or (
+        raw.dtype.kind == "O"
+        and any(isinstance(x, (complex, np.complexfloating)) for x in raw.flat)
+    ):
+        raise TypeError(f"{name} must hold real numbers, got complex numbers (dtype {raw.dtype})")
+    return np.asarray(raw, dtype=np.float64)
+
+
 def _checked_data(
     model: Module, X: object, y: object
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """X as (n, n_in) and y as (n, n_out) float arrays, or a ValueError saying what is wrong."""
-    X_array = np.asarray(X, dtype=np.float64)
-    y_array = np.asarray(y, dtype=np.float64)
+    X_array = _real_array("X", X)
+    y_array = _real_array("y", y)
     if X_array.ndim != 2 or X_array.shape[1] != model.n_in:
         raise ValueError(
             f"X must have shape (n, {model.n_in}) for a model with {model.n_in} input(s), "

@@ -383,3 +383,25 @@ def test_fit_refuses_an_optimizer_over_another_models_parameters() -> None:
     first_layer = model.layers[0].parameters()  # training part of the model stays allowed
     fit(model, X, y, optimizer=SGD(first_layer, lr=0.1))
     assert not np.array_equal(before["W1"], model.state_dict()["W1"])
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.array([[1 + 2j, 0], [0, 1], [1, 1], [0, 0]]),
+        [[1 + 0j, 0], [0, 1], [1, 1], [0, 0]],
+        [[1.0, 0.0], [0.0, 1.0], [1.0, np.complex64(1)], [0.0, 0.0]],
+    ],
+)
+def test_fit_refuses_complex_data_as_value_does(X: object) -> None:
+    import warnings
+
+    model = MLP(2, [2, 1], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning either: refused before NumPy casts
+        with pytest.raises(TypeError, match="X must hold real numbers, got complex numbers"):
+            fit(model, X, [0, 1, 0, 1])  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="y must hold real numbers"):
+            fit(model, np.zeros((4, 2)), np.array([0, 1, 0, 1j]))
+    with pytest.raises(TypeError):
+        Value(1 + 2j)
