@@ -90,7 +90,27 @@ def resolve_activation(spec: ActivationSpec) -> tuple[str, Activation]:
     for name, function in ACTIVATIONS.items():
         if spec is function:
             return name, function
-    return getattr(spec, "__name__", repr(spec)), spec
+    return getattr(spec, "__name__", repr(spec)), _checked_activation(spec)
+
+
+def _checked_activation(function: Callable[[Value], object]) -> Activation:
+    """``function``, refusing at its first call a result that is not a Value (a float
+    would leave the graph and fail much later, far from the cause). The built-in
+    activations always return Values and are used as they are."""
+
+    def activation(z: Value) -> Value:
+        out = function(z)
+        if not isinstance(out, Value):
+            raise TypeError(
+                f"the activation {getattr(function, '__name__', repr(function))} returned "
+                f"{type(out).__qualname__} ({out!r:.40}), not a Value; an activation maps a "
+                "Value to a Value (use Value operations and methods, such as z.tanh())"
+            )
+        return out
+
+    activation.__name__ = getattr(function, "__name__", "activation")
+    activation.__doc__ = function.__doc__
+    return activation
 
 
 # --------------------------------------------------------------------------

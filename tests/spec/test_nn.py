@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,7 +16,7 @@ import pytest
 from tinygrad_lite import Value, topological_order
 from tinygrad_lite.datasets import seed_initial_weights, two_clusters
 from tinygrad_lite.losses import squared_error
-from tinygrad_lite.nn import MLP, Layer, Neuron
+from tinygrad_lite.nn import MLP, Layer, Module, Neuron
 from tinygrad_lite.seed.reference import seed_backprop, sigmoid
 from tinygrad_lite.serialization import StateDictError
 
@@ -499,3 +500,17 @@ def test_seed_experiment_gradients_match_elementwise_relative() -> None:
     assert loss == pytest.approx(reference.loss, rel=1e-12, abs=0)
     for key, expected in reference.gradients().items():
         np.testing.assert_allclose(grads[key], expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda f: Neuron(2, f), lambda f: Layer(2, 3, f), lambda f: MLP(2, [2, 1], f)]
+)
+def test_an_activation_that_returns_no_value_is_named_at_the_first_call(
+    make: Callable[[Callable[[Value], object]], Module],
+) -> None:
+    model = make(lambda z: 2.0)
+    with pytest.raises(
+        TypeError, match=r"the activation <lambda> returned float \(2.0\), not a Value"
+    ):
+        model([1.0, 2.0])
+    assert make(lambda z: 2.0 * z)([1.0, 2.0]) is not None  # Value arithmetic is fine
