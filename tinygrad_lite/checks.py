@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -38,6 +39,7 @@ __all__ = [
     "optional_integer",
     "positive_integer",
     "real_number",
+    "too_large_error",
 ]
 
 
@@ -79,13 +81,30 @@ def optional_integer(name: str, value: object, minimum: int) -> int | None:
     return int(value)  # type: ignore[call-overload,no-any-return]
 
 
+def too_large_error(name: str, number: object) -> ValueError:
+    """The one error for a number no float can hold, such as ``10**400`` (Python,
+    NumPy and PyTorch refuse it too): "<name> needs a number a float can hold ..."."""
+    if isinstance(number, numbers.Integral):  # str() of a huge int is slow, and refused
+        size = f"an int of about {math.floor(math.log10(abs(int(number)))) + 1} digits"
+    else:
+        size = f"{type(number).__qualname__} {number!r:.40}"
+    return ValueError(
+        f"{name} needs a number a float can hold (at most about {sys.float_info.max:.3g}), "
+        f"got {size}; write math.inf if infinity is meant"
+    )
+
+
 def real_number(name: str, value: object) -> float:
-    """``value`` as a float (any real number, nan and inf included), or TypeError."""
+    """``value`` as a float (any real number, nan and inf included), or TypeError;
+    a number beyond the largest float (``10**400``) is `too_large_error`'s ValueError."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(
             f"{name} must be a real number, got {type(value).__qualname__}: {value!r:.40}"
         )
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise too_large_error(name, value) from None
 
 
 def number_in(

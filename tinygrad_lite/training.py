@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.checks import finite_number, non_negative_integer, optional_integer
+from tinygrad_lite.checks import (
+    finite_number,
+    non_negative_integer,
+    optional_integer,
+    too_large_error,
+)
 from tinygrad_lite.losses import LOSSES, bce_with_logits
 from tinygrad_lite.nn import Module
 from tinygrad_lite.optim import SGD, Optimizer
@@ -231,7 +236,15 @@ def _real_array(name: str, data: object) -> npt.NDArray[np.float64]:
         and any(isinstance(x, (complex, np.complexfloating)) for x in raw.flat)
     ):
         raise TypeError(f"{name} must hold real numbers, got complex numbers (dtype {raw.dtype})")
-    return np.asarray(raw, dtype=np.float64)
+    try:
+        return np.asarray(raw, dtype=np.float64)
+    except OverflowError:  # a number beyond the largest float, e.g. 10**400
+        for number in raw.flat:
+            try:
+                float(number)
+            except OverflowError:
+                raise too_large_error(name, number) from None
+        raise
 
 
 def _checked_data(

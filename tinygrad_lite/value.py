@@ -20,9 +20,7 @@ Design, in short (the measurements are in docs/engine.md):
 
 from __future__ import annotations
 
-import math
 import numbers
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Union
@@ -38,6 +36,7 @@ from tinygrad_lite.autograd_machinery import (
     recording,
     seed_gradient,
 )
+from tinygrad_lite.checks import too_large_error
 from tinygrad_lite.ops import (
     ABS,
     ADD,
@@ -607,12 +606,5 @@ def _check_label(label: object) -> None:
 
 
 def _too_large_error(number: object) -> ValueError:
-    """The error for a number no float can hold (Python, NumPy and PyTorch refuse it too)."""
-    if isinstance(number, numbers.Integral):  # str() of a huge int is slow, and refused
-        size = f"an int of about {math.floor(math.log10(abs(int(number)))) + 1} digits"
-    else:
-        size = f"{type(number).__qualname__} {number!r:.40}"
-    return ValueError(
-        f"Value needs a number a float can hold (at most about {sys.float_info.max:.3g}), "
-        f"got {size}; write math.inf if infinity is meant"
-    )
+    """The error for a number no float can hold (`tinygrad_lite.checks.too_large_error`)."""
+    return too_large_error("Value", number)

@@ -62,3 +62,21 @@ def test_finite_number_refuses_infinity_nan_and_values_below_the_minimum() -> No
         checks.finite_number("eps", 0, minimum=0.0, strict=True)
     with pytest.raises(ValueError, match="x must be a finite number, got inf"):
         checks.finite_number("x", math.inf)
+
+
+def test_a_number_no_float_can_hold_is_one_value_error_everywhere() -> None:
+    from tinygrad_lite import MLP, SGD, Value, fit
+
+    model = MLP(2, [1], seed=0)
+    calls = {
+        "Value": lambda: Value(10**400),
+        "lr": lambda: SGD(model.parameters(), lr=10**400),
+        r"the seed gradient \(grad=...\)": lambda: (Value(2.0) * 3).backward(grad=10**400),
+        "X": lambda: fit(model, [[10**400, 0]], [1]),
+        "y": lambda: fit(model, [[1, 0]], [-(10**400)]),
+    }
+    for name, call in calls.items():
+        with pytest.raises(
+            ValueError, match=f"^{name} needs a number a float can hold .* 401 digits"
+        ):
+            call()
