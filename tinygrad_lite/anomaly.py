@@ -34,6 +34,7 @@ from __future__ import annotations
 import linecache
 import math
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -345,20 +346,42 @@ def _counting_overheads() -> tuple[int, int]:
     return _refcounts(probe_nodes)[0], _operand_tuple_refcounts([_TupleHolder()])[0]
 
 
+_open_blocks: list[_AnomalyDetector] = []
+"""The detectors of the ``detect_anomaly()`` blocks open now, in the order they were entered."""
+_hooks_outside: list[tuple[Any, Any]] = []
+"""The hooks installed before the first open block (restored when the last one exits)."""
+_blocks_lock = threading.Lock()
+
+
+def _install_hooks() -> None:
+    """Install the hooks outside every block, chained behind each open block's detector
+    (the newest first). Called with ``_blocks_lock`` held whenever a block enters or exits."""
+    on_new_node, on_step = _hooks_outside[0]
+    for detector in _open_blocks:
+        on_new_node = _chain(detector.on_new_node, on_new_node)
+        on_step = _chain(detector.on_backward_step, on_step)
+    hooks.on_new_node = on_new_node
+    hooks.on_backward_step = on_step
+
+
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Raise `AnomalyError` at the first nan/inf of the forward or backward pass (see the
-    module docstring). Blocks nest; leaving the block restores the previous state."""
+    module docstring). Blocks nest; leaving a block removes its detector only, so blocks
+    left in another order than entered (two threads, two asyncio tasks) still leave the
+    hooks as they were before the first block once the last one exits."""
     detector = _AnomalyDetector()
-    previous_new_node = hooks.on_new_node
-    previous_step = hooks.on_backward_step
-    hooks.on_new_node = _chain(detector.on_new_node, previous_new_node)
-    hooks.on_backward_step = _chain(detector.on_backward_step, previous_step)
+    with _blocks_lock:
+        if not _open_blocks:
+            _hooks_outside[:] = [(hooks.on_new_node, hooks.on_backward_step)]
+        _open_blocks.append(detector)
+        _install_hooks()
     try:
         yield
     finally:
-        hooks.on_new_node = previous_new_node
-        hooks.on_backward_step = previous_step
+        with _blocks_lock:
+            _open_blocks.remove(detector)
+            _install_hooks()
 
 
 def _chain(first: Callable[[T], None], then: Callable[[T], None] | None) -> Callable[[T], None]:

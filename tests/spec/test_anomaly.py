@@ -226,3 +226,37 @@ def test_sites_of_dropped_graphs_are_forgotten_and_live_ones_kept() -> None:
         with pytest.raises(AnomalyError) as caught:
             (kept * 1.0).backward()
     assert caught.value.site is not None and caught.value.site.lineno == line
+
+
+def test_blocks_left_in_another_order_than_entered_leave_nothing_installed() -> None:
+    import asyncio
+
+    first, second = detect_anomaly(), detect_anomaly()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the outer block leaves first, as another task's may
+    with pytest.raises(AnomalyError):
+        Value(0.0) / Value(0.0)  # the second block is still open
+    second.__exit__(None, None, None)
+    assert hooks.on_new_node is None and hooks.on_backward_step is None
+    assert math.isnan((Value(0.0) / Value(0.0)).data)  # outside every block: IEEE, silently
+
+    async def block(enter: asyncio.Event, leave: asyncio.Event) -> None:
+        with detect_anomaly():
+            enter.set()
+            await leave.wait()
+
+    async def two_tasks() -> None:
+        a_in, a_out, b_in, b_out = (asyncio.Event() for _ in range(4))
+        a = asyncio.create_task(block(a_in, a_out))
+        await a_in.wait()
+        b = asyncio.create_task(block(b_in, b_out))
+        await b_in.wait()
+        a_out.set()  # a entered first and leaves first
+        await a
+        b_out.set()
+        await b
+
+    asyncio.run(two_tasks())
+    assert hooks.on_new_node is None and hooks.on_backward_step is None
+    assert math.isnan((Value(0.0) / Value(0.0)).data)
