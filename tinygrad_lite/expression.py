@@ -38,6 +38,7 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     """``["a=2", "b=-3.5"]`` -> ``{"a": 2.0, "b": -3.5}``."""
     values: dict[str, float] = {}
     for item in items:
+        _check_text("the assignment", item)
         name, equals, number = item.partition("=")
         name = name.strip()
         if not equals:
@@ -53,6 +54,17 @@ def parse_assignments(items: Sequence[str]) -> dict[str, float]:
     return values
 
 
+def _check_text(what: str, text: str) -> None:
+    """Refuse text holding a byte that is not UTF-8 (the shell passes it on as a lone
+    surrogate, ``'\\udcff'``, which the parser cannot encode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ExpressionError(
+            f"{what} {text!r} holds a byte that is not UTF-8 text at character {error.start + 1}"
+        ) from None
+
+
 def build_expression(text: str, values: Mapping[str, float]) -> Value:
     """The graph of ``text``, each name a leaf `Value` labelled with the name.
 
@@ -63,6 +75,7 @@ def build_expression(text: str, values: Mapping[str, float]) -> Value:
         raise ExpressionError(
             f"expression is {len(text)} characters long; the limit is {MAX_EXPRESSION_LENGTH}"
         )
+    _check_text("the expression", text)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:

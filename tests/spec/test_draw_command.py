@@ -270,3 +270,22 @@ def test_a_failed_write_names_the_output_and_leaves_the_old_file(tmp_path: Path)
     assert result.stderr == f"tinygrad-lite draw: error: cannot write {target}: File too large\n"
     assert target.read_text() == "old drawing"
     assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
+
+
+@pytest.mark.parametrize("argv", [["x*\udcff", "x=1"], ["x*2", "x\udcff=1"]])
+def test_a_byte_that_is_not_utf8_is_one_line_and_exit_code_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["draw", *argv]) == 2  # the shell's b"\xff", as Python's argv holds it
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "holds a byte that is not UTF-8 text at character" in lines[0]
+
+
+def test_the_installed_command_refuses_a_byte_that_is_not_utf8() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lite", "draw", b"x*\xff", "x=1"],
+        capture_output=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert result.stderr.count(b"\n") == 1 and b"not UTF-8" in result.stderr
