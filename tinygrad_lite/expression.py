@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 
 from tinygrad_lite import ops
@@ -35,12 +36,15 @@ class ExpressionError(ValueError):
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, float]:
-    """``["a=2", "b=-3.5"]`` -> ``{"a": 2.0, "b": -3.5}``."""
+    """``["a=2", "b=-3.5"]`` -> ``{"a": 2.0, "b": -3.5}``; names are NFKC-normalised
+    as Python normalises the expression's (a full-width x, U+FF58, is x on both sides)."""
     values: dict[str, float] = {}
     for item in items:
         _check_text("the assignment", item)
         name, equals, number = item.partition("=")
-        name = name.strip()
+        # Python's parser NFKC-normalises the expression's names (full-width x, U+FF58, is x):
+        # the assignments' names are normalised the same way, so both sides meet.
+        name = unicodedata.normalize("NFKC", name.strip())
         if not equals:
             raise ExpressionError(f"expected NAME=NUMBER, got {item!r}")
         if not name.isidentifier():

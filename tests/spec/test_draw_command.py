@@ -289,3 +289,15 @@ def test_the_installed_command_refuses_a_byte_that_is_not_utf8() -> None:
     )
     assert result.returncode == 2 and b"Traceback" not in result.stderr
     assert result.stderr.count(b"\n") == 1 and b"not UTF-8" in result.stderr
+
+
+def test_a_full_width_name_is_the_same_name_on_both_sides(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    wide_x = "\uff58"  # FULLWIDTH LATIN SMALL LETTER X: NFKC makes it x
+    assert parse_assignments([f"{wide_x}=1", "\ufb01=2"]) == {"x": 1.0, "fi": 2.0}
+    assert build_expression(f"{wide_x}*2", parse_assignments([f"{wide_x}=3"])).data == 6.0
+    assert main(["draw", f"{wide_x}*2", f"{wide_x}=1"]) == 0
+    assert "x" in capsys.readouterr().out
+    with pytest.raises(ExpressionError, match="'x' is given a value twice"):
+        parse_assignments(["x=1", f"{wide_x}=2"])
