@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import unicodedata
+import warnings
 from collections.abc import Mapping, Sequence
 
 from tinygrad_lite import ops
@@ -81,7 +82,11 @@ def build_expression(text: str, values: Mapping[str, float]) -> Value:
         )
     _check_text("the expression", text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # A SyntaxWarning ("invalid decimal literal" in "2lambda") becomes the error
+            # itself: one message, instead of a warning line on stderr before it.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         column = f" at column {error.offset}" if error.offset else ""
         raise ExpressionError(f"cannot parse {text!r}: {error.msg}{column}") from None

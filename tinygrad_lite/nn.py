@@ -45,7 +45,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from tinygrad_lite.checks import positive_integer
+from tinygrad_lite.checks import optional_integer, positive_integer
 from tinygrad_lite.parameter_names import BIAS, LAYERS, NEURONS, child_name, weight_name
 from tinygrad_lite.serialization import StateDictError, checked_state, read_npz, write_npz
 from tinygrad_lite.value import Value, as_value, linear
@@ -222,7 +222,7 @@ def _make_rng(rng: Rng | None, seed: int | None) -> Rng:
                 f"rng must be a numpy.random.Generator or RandomState, got {type(rng).__qualname__}"
             )
         return rng
-    return np.random.default_rng(seed)
+    return np.random.default_rng(optional_integer("seed", seed, 0))
 
 
 def _initial_weights(n_in: int, n_out: int, init: str, rng: Rng) -> list[list[float]]:
@@ -376,9 +376,13 @@ class MLP(Module):
         init: str = "normal",
     ) -> None:
         self.n_in = positive_integer("n_in", n_in)
-        if isinstance(sizes, (int, str)) or len(sizes) == 0:
-            raise ValueError(f"sizes must be a non-empty list of layer sizes, got {sizes!r}")
-        self.sizes = [positive_integer(f"sizes[{k}]", size) for k, size in enumerate(sizes)]
+        try:
+            size_list = [] if isinstance(sizes, (str, bytes)) else list(sizes)
+        except TypeError:  # None, an int: nothing to list
+            size_list = []
+        if not size_list:
+            raise ValueError(f"sizes must be a non-empty list of layer sizes, got {sizes!r:.40}")
+        self.sizes = [positive_integer(f"sizes[{k}]", size) for k, size in enumerate(size_list)]
         self.n_out = self.sizes[-1]
         if isinstance(activations, str) or callable(activations):
             per_layer: list[ActivationSpec] = [activations] * len(self.sizes)

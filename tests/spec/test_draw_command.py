@@ -301,3 +301,17 @@ def test_a_full_width_name_is_the_same_name_on_both_sides(
     assert "x" in capsys.readouterr().out
     with pytest.raises(ExpressionError, match="'x' is given a value twice"):
         parse_assignments(["x=1", f"{wide_x}=2"])
+
+
+def test_a_syntax_warning_is_the_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # as in a fresh process: the warning would print
+        assert main(["draw", "2lambda"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and "invalid decimal literal" in lines[0], lines
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_lite", "draw", "2lambda"], capture_output=True, text=True
+    )
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr

@@ -514,3 +514,23 @@ def test_an_activation_that_returns_no_value_is_named_at_the_first_call(
     ):
         model([1.0, 2.0])
     assert make(lambda z: 2.0 * z)([1.0, 2.0]) is not None  # Value arithmetic is fine
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: MLP(2, [1], seed=-1), "seed must be a non-negative integer or None, got -1"),
+        (lambda: Neuron(2, seed="1"), "seed must be a non-negative integer or None, got '1'"),
+        (lambda: Layer(2, 1, seed=1.5), "seed must be a non-negative integer or None, got 1.5"),
+        (lambda: MLP(2, None), "sizes must be a non-empty list of layer sizes, got None"),
+        (lambda: MLP(2, 3), "sizes must be a non-empty list of layer sizes, got 3"),
+        (lambda: MLP(2, "16"), "sizes must be a non-empty list of layer sizes, got '16'"),
+    ],
+)
+def test_a_bad_seed_or_sizes_names_the_argument(make: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_sizes_may_be_any_sequence_of_integers() -> None:
+    assert MLP(2, np.array([3, 1]), seed=0).sizes == MLP(2, (3, 1), seed=0).sizes == [3, 1]
