@@ -315,3 +315,24 @@ def test_a_syntax_warning_is_the_one_line_error(capsys: pytest.CaptureFixture[st
         [sys.executable, "-m", "tinygrad_lite", "draw", "2lambda"], capture_output=True, text=True
     )
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("fmt", "message"),
+    [
+        (".99999999f", "fmt '.99999999f' asks for a precision of 99999999; the limit is 100"),
+        ("0>999999999.2f", "asks for a width of 999999999; the limit is 100"),
+        (".101e", "asks for a precision of 101; the limit is 100"),
+    ],
+)
+def test_a_huge_format_is_refused_at_once(
+    fmt: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    started = time.perf_counter()
+    assert main(["draw", "x*2", "x=1", "--fmt", fmt]) == 2
+    assert time.perf_counter() - started < 2.0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and message in lines[0]
+    assert main(["draw", "x*2", "x=1", "--fmt", "12.100f"]) == 0  # at the limits: drawn

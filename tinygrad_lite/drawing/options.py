@@ -7,6 +7,7 @@ drawing work, with a message naming the option.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ class DrawOptions:
                     f"show may contain {', '.join(map(repr, SHOWABLE_FIELDS))}; got {item!r}"
                 )
         object.__setattr__(self, "show", shown)
+        _check_format_size(self.fmt)
         try:
             format(1.5, self.fmt)
         except (ValueError, TypeError) as error:
@@ -73,6 +75,28 @@ class DrawOptions:
             )
         integer("max_nodes", self.max_nodes, MIN_MAX_NODES)
         object.__setattr__(self, "highlight", tuple(self.highlight))
+
+
+MAX_FORMAT_WIDTH = 100
+"""The largest width a drawing's number format may ask for (``fmt="12.4g"`` asks 12)."""
+MAX_FORMAT_PRECISION = 100
+"""The largest precision a drawing's number format may ask for (``.4g`` asks 4)."""
+_FORMAT_SIZES = re.compile(r"(?:.?[<>=^])?[-+ ]?z?#?0?(?P<width>\d*)[,_]?(?:\.(?P<precision>\d*))?")
+
+
+def _check_format_size(fmt: object) -> None:
+    """Refuse a format asking for a huge width or precision (``.99999999f`` would write
+    a hundred million digits per number) before anything is formatted with it."""
+    if not isinstance(fmt, str):
+        return  # format() itself names the wrong kind
+    sizes = _FORMAT_SIZES.match(fmt)
+    assert sizes is not None  # every part of the pattern is optional
+    for part, limit in (("width", MAX_FORMAT_WIDTH), ("precision", MAX_FORMAT_PRECISION)):
+        digits = sizes.group(part)
+        if digits and (len(digits) > 4 or int(digits) > limit):
+            raise ValueError(
+                f"fmt {fmt!r:.40} asks for a {part} of {digits:.20}; the limit is {limit}"
+            )
 
 
 @dataclass(frozen=True)
