@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "tinygrad_lite.autograd_machinery",
             "tinygrad_lite.autograd",
             "tinygrad_lite.value",
+            "tinygrad_lite.engine",
             "tinygrad_lite.layers",
         ),
     ),
