@@ -177,7 +177,7 @@ def test_ieee_special_values_match_without_warnings() -> None:
         return (v[0] * w).log() + (v[0] * 1000.0).exp() + w / (v[0] - 1.0)
 
     X = np.array([[0.0], [-1.0], [1.0], [2.0]])
-    expected_out, _, _, _, _ = scalar_reference(fn, X, [w])
+    expected_out, _, _, _, _, _ = scalar_reference(fn, X, [w])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         traced = trace(fn, X[:1])
