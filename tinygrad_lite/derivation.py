@@ -417,6 +417,16 @@ class _Diagnosis:
                     f"input, given for its output {graph.name(node)}: do not multiply by "
                     f"d{graph.name(node)}/d{graph.name(inner)} = {format_number(local)} here"
                 )
+            for factor, what in self._factors(node):
+                size = abs(factor)
+                if not math.isfinite(factor) or size == 0.0 or self.close(node, size, 1.0):
+                    continue
+                if self.close(node, claim, expected * local * factor, size * abs(local)):
+                    return (
+                        f"this is d{top}/d{graph.name(inner)}, the gradient of the activation's "
+                        f"input, given for its output {graph.name(node)}, with an extra factor "
+                        f"{format_number(factor)}, which is {what}"
+                    )
         return ""
 
     def _missing_path(self, node: Value, claim: float, expected: float) -> str:
@@ -445,6 +455,14 @@ class _Diagnosis:
         graph = self.graph
         for term in graph.terms.get(node, ()):
             yield term.local, f"the local derivative {_local_formula(graph, term.user, term.slot)}"
+        for each in reversed(graph.order):
+            uses = graph.terms.get(each, ())
+            if len(uses) > 1:  # a reused node: its local derivatives summed over its uses
+                summed = " + ".join(_local_formula(graph, t.user, t.slot) for t in uses)
+                yield (
+                    sum(t.local for t in uses),
+                    f"{summed}, summed over the uses of {graph.name(each)}",
+                )
         for each in reversed(graph.order):
             yield each.data, f"the value of {graph.name(each)}"
             for slot, local in enumerate(graph.locals.get(each, ())):

@@ -214,3 +214,18 @@ def test_the_docs_page_runs() -> None:
     )
     assert result.attempted > 0, "docs/check_derivation.md has no runnable snippets"
     assert result.failed == 0, f"{result.failed} snippet(s) failed; run pytest -s to see"
+
+
+def test_the_input_gradient_times_a_reused_nodes_summed_locals(
+    net: dict[str, Value], true: dict[str, float]
+) -> None:
+    """The seed text's slip: dL/da given as dL/dz times a reused node's summed locals."""
+    summed = net["v"].data + 1.0  # dp/da + ds/da
+    report = check_derivation(net["L"], {"a": true["z"] * summed})
+    diagnosis = report.row("a").diagnosis
+    assert "this is dL/dz, the gradient of the activation's input, given for its output a" in (
+        diagnosis
+    )
+    assert "with an extra factor -0.2, which is ds/da + dp/da, summed over the uses of a" in (
+        diagnosis
+    )
