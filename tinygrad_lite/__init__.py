@@ -4,6 +4,7 @@ from tinygrad_lite.anomaly import AnomalyError, detect_anomaly
 from tinygrad_lite.autograd import topological_order
 from tinygrad_lite.autograd_machinery import BackwardStep, GraphWarning, set_trace
 from tinygrad_lite.deprecation import deprecated_names
+from tinygrad_lite.derivation import DerivationReport, DerivationRow, check_derivation
 from tinygrad_lite.drawing import (
     GraphDrawing,
     GraphvizNotFoundError,
@@ -56,6 +57,8 @@ __all__ = [
     "Adam",
     "AnomalyError",
     "BackwardStep",
+    "DerivationReport",
+    "DerivationRow",
     "ForwardStep",
     "GraphDrawing",
     "GraphWarning",
@@ -72,6 +75,7 @@ __all__ = [
     "apply",
     "as_value",
     "backward_steps",
+    "check_derivation",
     "cos",
     "detect_anomaly",
     "draw",

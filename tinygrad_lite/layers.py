@@ -52,6 +52,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "tools",
         (
             "tinygrad_lite.explain",
+            "tinygrad_lite.derivation",
             "tinygrad_lite.forward",
             "tinygrad_lite.anomaly",
             "tinygrad_lite.drawing",

@@ -7,7 +7,8 @@ argparse's "unrecognized arguments" error for that subcommand):
 
 * `tinygrad_lite.cli.seed`: ``tinygrad-lite seed``, the seed notebook, part by part;
 * `tinygrad_lite.cli.explain`: ``tinygrad-lite explain``, the chain rule of its 2-1 network;
-* `tinygrad_lite.cli.draw`: ``tinygrad-lite draw``, a graph typed on the command line.
+* `tinygrad_lite.cli.draw`: ``tinygrad-lite draw``, a graph typed on the command line;
+* `tinygrad_lite.cli.check`: ``tinygrad-lite check``, a hand derivation checked against autograd.
 
 Adding a subcommand means adding its module to `SUBCOMMANDS`. The command line
 sits in the top layer with the course (see `tinygrad_lite.layers`): it may use
@@ -20,9 +21,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from tinygrad_lite.cli import draw, explain, seed
+from tinygrad_lite.cli import check, draw, explain, seed
 
-SUBCOMMANDS = (seed, explain, draw)
+SUBCOMMANDS = (seed, explain, draw, check)
 """The subcommand modules, in the order ``--help`` lists them."""
 
 

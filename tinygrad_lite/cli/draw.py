@@ -115,7 +115,9 @@ def _fail(message: str, code: int = USAGE_ERROR) -> int:
     return code
 
 
-def _build(what: str, assignments: list[str]) -> Value:
+def build_graph(what: str, assignments: list[str]) -> Value:
+    """The graph ``draw`` (and ``check``) takes: a demo graph by name, or an expression
+    with its NAME=NUMBER values (its output labelled ``out`` unless labelled already)."""
     if what in DEMO_GRAPHS:
         if assignments:
             raise ExpressionError(f"the demo graph {what!r} takes no NAME=NUMBER values")
@@ -135,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.what:
         return _fail("give an expression (with NAME=NUMBER values) or a demo name; see --list")
     try:
-        root = _build(args.what, list(args.assignments))
+        root = build_graph(args.what, list(args.assignments))
     except ExpressionError as error:
         return _fail(str(error))
     if not args.no_backward and not root.is_leaf:
