@@ -135,16 +135,25 @@ class Softplus(UnaryOp):
         return max(z, 0.0) + math.log1p(ieee_exp(-abs(z)))
 
     def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Any, ...]:
+        # sigmoid(z), as exp(z) / (1 + exp(z)) for negative z: 1 / (1 + exp(-z))
+        # overflows there (z = -710 would give 0 instead of 4.476e-309).
         z = xs[0]
         if isinstance(z, Value):  # grad(..., create_graph=True): the derivative as a graph
+            if z.data < 0.0:
+                e = z.exp()
+                return (e / (1.0 + e),)
             return (z.sigmoid(),)
+        if z < 0.0:
+            e_float = math.exp(z)
+            return (e_float / (1.0 + e_float),)
         return (1.0 / (1.0 + ieee_exp(-z)),)
 
     def numpy_function(self, x: FloatArray) -> FloatArray:
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
     def numpy_derivative(self, x: FloatArray, out: FloatArray) -> FloatArray:
-        return 1.0 / (1.0 + np.exp(-x))
+        e = np.exp(-np.abs(x))  # never overflows; nan stays nan
+        return np.where(x < 0.0, e / (1.0 + e), 1.0 / (1.0 + e))
 
 
 SOFTPLUS = Softplus()

@@ -130,3 +130,28 @@ def test_targets_that_are_no_numbers_name_the_argument(targets: object) -> None:
         TypeError, match="squared_error: targets must be a number, a Value, or a list"
     ):
         squared_error([Value(0.5)], targets)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("z", [-710.0, -745.0, -30.0, 0.0, 30.0, 710.0])
+def test_softplus_derivative_does_not_overflow_for_very_negative_logits(z: float) -> None:
+    from tinygrad_lite.losses import softplus
+    from tinygrad_lite.trace import trace
+
+    expected = math.exp(z) / (1.0 + math.exp(z)) if z < 0 else 1.0 / (1.0 + math.exp(-z))
+    x = Value(z)
+    (d,) = grad(softplus(x), [x])
+    assert d.data == expected  # at -710: 4.476e-309, not 0 from 1 / (1 + exp(710))
+    (d_graph,) = grad(softplus(x), [x], create_graph=True)
+    assert d_graph.data == expected
+    (d2,) = grad(d_graph, [x])
+    assert d2.data == pytest.approx(expected * (1.0 - expected), rel=1e-12, abs=0.0)
+    traced = trace(lambda v: softplus(v[0]), [[z]])
+    traced.forward(np.array([[z]]))
+    traced.backward()
+    assert traced.input_grads is not None and traced.input_grads[0, 0] == expected
+
+
+def test_bce_with_logits_gradient_at_a_logit_of_minus_710() -> None:
+    z = Value(-710.0)
+    bce_with_logits(z, 0.0).backward()
+    assert z.grad == pytest.approx(4.476e-309, rel=1e-3) and z.grad > 0.0
