@@ -351,8 +351,9 @@ def numpy_power(a: FloatArray, b: FloatArray) -> FloatArray:
 
 class Pow(Op):
     """out = a ** b (both operands are Values);
-    d/da = b * a**(b - 1)   (taken as 0 where b == 0 and a is 0 or nan: ``a ** 0`` is 1
-    for every a, but the formula gives ``0 * inf`` or ``0 * nan``; PyTorch also gives 0),
+    d/da = b * a**(b - 1)   (taken as 0 where b == 0 and ``a**(b - 1)`` is not finite: at
+    a = 0, nan, or a tiny a such as 5e-324 whose reciprocal overflows; ``a ** 0`` is 1 for
+    every a, but the formula gives ``0 * inf`` or ``0 * nan``; PyTorch also gives 0),
     d/db = out * log(a)   (taken as 0 where a == 0 and b >= 0,
     where ``a ** b`` does not depend on b from the right, as PyTorch does)."""
 
@@ -364,7 +365,7 @@ class Pow(Op):
     def derivatives(self, xs: Sequence[Any], out: Any) -> tuple[Num, ...]:
         a, b = xs
         a_data, b_data = value_of(a), value_of(b)
-        if b_data == 0.0 and (a_data == 0.0 or a_data != a_data):
+        if b_data == 0.0 and not math.isfinite(ieee_pow(a_data, b_data - 1.0)):
             # Only there: elsewhere the formula gives the 0 itself, and with
             # create_graph its graph keeps d/db (d/da) = a**(b - 1), which is not 0.
             d_base: Num = 0.0

@@ -58,6 +58,24 @@ def test_power_zero_has_derivative_zero_everywhere() -> None:
         assert d_base.data == 0.0, point
 
 
+@pytest.mark.parametrize("base", [5e-324, 1e-310, -5e-324, -1e-310])
+@pytest.mark.parametrize("zero", [0.0, -0.0])
+def test_power_zero_of_a_tiny_base_has_derivative_zero(base: float, zero: float) -> None:
+    from tinygrad_lite.trace import trace
+
+    # b * a**(b - 1) is 0 * inf there (1 / 5e-324 overflows); a**0 is 1, so d/da is 0
+    a, b = Value(base, "a"), Value(zero, "b")
+    assert grad(a**b, a)[0].data == 0.0
+    (d_graph,) = grad(a**b, a, create_graph=True)
+    assert d_graph.data == 0.0
+    x = Value(base, "x")
+    assert grad(x**zero, x)[0].data == 0.0  # PowConst with n == 0
+    traced = trace(lambda v: v[0] ** v[1], [[base, zero]])
+    traced.forward(np.array([[base, zero]]))
+    traced.backward()
+    assert traced.input_grads is not None and traced.input_grads[0, 0] == 0.0
+
+
 def test_power_with_zero_base_and_exponent_has_zero_derivatives() -> None:
     a, b = Value(0.0, "a"), Value(0.0, "b")
     assert [g.data for g in grad(a**b, [a, b])] == [0.0, 0.0]
