@@ -107,6 +107,26 @@ def ieee_sqrt(a: float) -> float:
     return math.sqrt(a) if a >= 0.0 else math.nan
 
 
+def ieee_power_derivative(a: float, n: float, out: float) -> float:
+    """``n * a**(n - 1)``, the derivative of ``out = a**n`` (`ieee_pow`), following the
+    same rule as ``out``: nan exactly where ``out`` is nan. ``(-inf)**0.5`` is nan (a
+    square root), so its derivative is nan too, not ``0.5 * (-inf)**-0.5 = 0``; and
+    ``(-inf)**1.5`` is inf as C's pow gives, so the ``(-inf)**0.5`` inside its derivative
+    is taken as C's pow too (inf), not as a square root (nan)."""
+    if out != out:
+        return math.nan
+    if a == -math.inf and n - 1.0 == 0.5:
+        return n * math.inf
+    return n * ieee_pow(a, n - 1.0)
+
+
+def numpy_power_derivative(a: FloatArray, n: Any, out: FloatArray) -> FloatArray:
+    """`ieee_power_derivative` over arrays (``n`` an array or a number)."""
+    d = n * numpy_power(a, n - 1.0)
+    d = np.where((a == -np.inf) & (n - 1.0 == 0.5), n * np.inf, d)
+    return np.where(np.isnan(out), np.nan, d)
+
+
 # Derivative formulas call these on floats or on Values alike.
 
 
@@ -354,6 +374,7 @@ class Pow(Op):
     d/da = b * a**(b - 1)   (taken as 0 where b == 0 and ``a**(b - 1)`` is not finite: at
     a = 0, nan, or a tiny a such as 5e-324 whose reciprocal overflows; ``a ** 0`` is 1 for
     every a, but the formula gives ``0 * inf`` or ``0 * nan``; PyTorch also gives 0),
+    d/da is nan exactly where out is nan (see `ieee_power_derivative`),
     d/db = out * log(a)   (taken as 0 where a == 0 and b >= 0,
     where ``a ** b`` does not depend on b from the right, as PyTorch does)."""
 
@@ -369,6 +390,8 @@ class Pow(Op):
             # Only there: elsewhere the formula gives the 0 itself, and with
             # create_graph its graph keeps d/db (d/da) = a**(b - 1), which is not 0.
             d_base: Num = 0.0
+        elif type(a) is float and type(b) is float:
+            d_base = ieee_power_derivative(a, b, out)
         else:
             d_base = b * power(a, b - 1.0)
         if a_data == 0.0 and b_data >= 0.0:
@@ -389,7 +412,7 @@ class Pow(Op):
 
     def numpy_derivatives(self, xs: FloatArray, out: FloatArray) -> FloatArray | None:
         a, b = xs[:, 0], xs[:, 1]
-        d_base = np.where(b == 0.0, 0.0, b * numpy_power(a, b - 1.0))
+        d_base = np.where(b == 0.0, 0.0, numpy_power_derivative(a, b, out))
         d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, out * np.log(a))
         return np.stack((d_base, d_exponent), axis=1)
 
@@ -433,6 +456,8 @@ class PowConst(UnaryOp):
             return (0.0,)
         if n == 1.0:
             return (1.0,)
+        if type(xs[0]) is float:
+            return (ieee_power_derivative(xs[0], n, out),)
         return (n * power(xs[0], n - 1.0),)
 
     def exponent_text(self) -> str:
@@ -454,7 +479,9 @@ class PowConst(UnaryOp):
         n = self.exponent
         if n == 0.0:  # x ** 0 is 1: derivative 0 (not 0 * inf at 0)
             return np.zeros_like(x)
-        return n * np.power(x, n - 1.0)
+        if n == 1.0:  # 1 even at nan, as the float formula
+            return np.ones_like(x)
+        return numpy_power_derivative(x, n, out)
 
 
 class Neg(UnaryOp):

@@ -106,10 +106,37 @@ def test_square_root_of_negative_infinity_is_nan_like_numpy() -> None:
     x = Value(-math.inf, "x")
     assert math.isnan((x**0.5).data)
     assert math.isnan((x ** Value(0.5)).data)
-    assert math.isnan(grad(x**1.5, x)[0].data)  # 1.5 * (-inf)**0.5
+    assert grad(x**1.5, x)[0].data == math.inf  # (-inf)**1.5 is inf (C's pow), as 1.5 * inf
     negative_zero = (Value(-0.0) ** 0.5).data
     assert negative_zero == 0.0
     assert math.copysign(1.0, negative_zero) == math.copysign(1.0, np.sqrt(-0.0))
+
+
+@pytest.mark.parametrize(
+    ("exponent", "value", "derivative"),
+    [(0.5, math.nan, math.nan), (1.5, math.inf, math.inf), (2.5, math.inf, math.inf)],
+)
+def test_a_power_at_minus_infinity_has_a_derivative_by_the_rule_of_its_value(
+    exponent: float, value: float, derivative: float
+) -> None:
+    from tinygrad_lite.trace import trace
+
+    # (-inf)**0.5 is nan (a square root), so its derivative is nan, not 0.5 * (-inf)**-0.5 = 0;
+    # (-inf)**1.5 is inf (C's pow), so its derivative 1.5 * (-inf)**0.5 is inf, not nan.
+    x, b = Value(-math.inf, "x"), Value(exponent, "b")
+    np.testing.assert_array_equal([(x**exponent).data, (x**b).data], [value, value])
+    np.testing.assert_array_equal(
+        [grad(x**exponent, x)[0].data, grad(x**b, x)[0].data], [derivative, derivative]
+    )
+    for function, row in [
+        (lambda v: v[0] ** exponent, [-math.inf]),
+        (lambda v: v[0] ** v[1], [-math.inf, exponent]),
+    ]:
+        traced = trace(function, [row])
+        np.testing.assert_array_equal(traced.forward(np.array([row])), [value])
+        traced.backward()
+        assert traced.input_grads is not None
+        np.testing.assert_array_equal(traced.input_grads[0, 0], derivative)
 
 
 def test_power_op_cache_stays_bounded_and_shares_common_exponents() -> None:

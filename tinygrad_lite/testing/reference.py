@@ -111,8 +111,8 @@ def power_derivatives(a: Array, b: Array) -> tuple[Array, Array]:
     """d/da a**b = b * a**(b-1), except where b == 0: there a**b = 1 for every a, so
     d/da = 0 (also at a = 0, where the formula would give 0 * inf);
     d/db a**b = a**b * ln(a), taken as 0 where a == 0 and b >= 0 (there a**b does not
-    change as b moves up from b)."""
-    d_base = np.where(b == 0.0, 0.0, b * power(a, b - 1.0))
+    change as b moves up from b). d/da is nan where a**b is nan (`power_rule`)."""
+    d_base = np.where(b == 0.0, 0.0, _power_factor(a, b))
     d_exponent = np.where((a == 0.0) & (b >= 0.0), 0.0, power(a, b) * np.log(a))
     return d_base, d_exponent
 
@@ -307,12 +307,22 @@ def _power_constant(op: ops.Op) -> Reference:
 def power_rule(a: Array, n: float) -> Array:
     """d/da a**n for a fixed n, case by case as the mathematics has it: a**0 = 1 is
     constant, so 0 everywhere (at a = 0 too, where n * a**(n-1) is 0 * inf); a**1 = a
-    has derivative 1 everywhere; otherwise n * a**(n-1)."""
+    has derivative 1 everywhere; otherwise n * a**(n-1), nan wherever the value a**n is
+    nan (``(-inf)**0.5``, a square root) and with a**(n-1) as C's pow otherwise, as the
+    value is (``(-inf)**1.5`` is inf, and so is its derivative)."""
     if n == 0.0:
         return np.zeros_like(a)
     if n == 1.0:
         return np.ones_like(a)
-    result: Array = n * np.power(a, n - 1.0)
+    return _power_factor(a, np.full_like(a, n))
+
+
+def _power_factor(a: Array, n: Array) -> Array:
+    """n * a**(n-1) with C's pow for a**(n-1) (an array exponent: no square root), nan
+    where `power` gives a**n as nan."""
+    n = np.broadcast_to(n, np.shape(a))
+    c_pow = np.power(np.asarray(a, dtype=np.float64), np.asarray(n - 1.0, dtype=np.float64))
+    result: Array = np.where(np.isnan(power(a, n)), np.nan, n * c_pow)
     return result
 
 
