@@ -237,3 +237,24 @@ def test_player_in_headless_chromium(tmp_path: Path) -> None:
     keep = os.environ.get("TINYGRAD_LITE_KEEP_SCREENSHOT")  # a directory, for a person to look at
     if keep:
         shutil.copy(tmp_path / "step3.png", Path(keep) / "player-step3.png")
+
+
+def test_draw_backward_refuses_no_grad_and_bad_options_before_any_grad_changes(
+    tmp_path: Path,
+) -> None:
+    from tinygrad_lite import no_grad
+
+    a = Value(2.0, "a")
+    y = a * a
+    with (
+        no_grad(),
+        pytest.raises(RuntimeError, match=r"draw_backward\(\) was called inside no_grad"),
+    ):
+        draw_backward(y, tmp_path / "inside")
+    with pytest.raises(ValueError, match="rankdir must be one of LR, RL, TB, BT; got 'XX'"):
+        draw_backward(y, tmp_path / "rankdir", rankdir="XX")
+    with pytest.raises(ValueError, match=r"fmt 'q' is not a float format spec like '\.4g'"):
+        draw_backward(y, tmp_path / "fmt", fmt="q")
+    with pytest.raises(ValueError, match="fmt 3 is not a float format spec"):
+        draw_backward(y, tmp_path / "fmt", fmt=3)  # type: ignore[arg-type]
+    assert a.grad == 0.0 and not any(tmp_path.iterdir())

@@ -19,7 +19,7 @@ from tinygrad_lite.drawing.dot import render
 from tinygrad_lite.drawing.options import DEFAULT_MAX_NODES, DrawOptions, Frame
 from tinygrad_lite.drawing.plan import full_node_count
 from tinygrad_lite.explain import ChainRule, NodeNames, format_number
-from tinygrad_lite.value import Value
+from tinygrad_lite.value import Value, is_grad_enabled
 
 __all__ = ["draw_backward"]
 
@@ -91,12 +91,24 @@ def draw_backward(
     Like ``root.backward()``, it adds this pass's gradients to every ``.grad``,
     but only once every file is written: if drawing fails (no Graphviz, an
     unwritable ``out_dir``) no ``.grad`` has changed.
-    Every frame draws the whole graph, so graphs needing more than ``max_nodes``
-    boxes and ellipses are refused (step through a smaller graph, e.g. one
+    Like ``backward()`` it refuses to run inside ``no_grad()``; ``rankdir``, ``fmt``
+    and ``max_nodes`` are checked as `draw` checks them.
+    Every frame draws the whole graph (no collapsing, no legend), so graphs needing
+    more than ``max_nodes`` boxes and ellipses are refused (step through a smaller graph, e.g. one
     example instead of a batch). Returns the path of ``index.html``.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_backward needs a Value, got {type(root).__qualname__}")
+    if not is_grad_enabled():  # it adds to .grad, as backward() does, which refuses there
+        raise RuntimeError(
+            "draw_backward() was called inside no_grad(). It adds the pass's gradients "
+            "to .grad as backward() does, and no_grad() is for updates that must not be "
+            "recorded (optimizer steps); leave the with-block before calling draw_backward()."
+        )
+    # The drawing options are checked before any work, with draw's wording.
+    options = DrawOptions(
+        rankdir=rankdir, fmt=fmt, max_nodes=max_nodes, collapse=False, legend=False
+    )
     order = topological_order(root)
     needed = full_node_count(order)
     if needed > max_nodes:
@@ -108,10 +120,6 @@ def draw_backward(
     target = Path(out_dir)
     names = NodeNames(root)
     shown_names = {value: names(value) for value in order}
-    # Every frame draws the whole graph, the same way: no collapsing, no legend.
-    options = DrawOptions(
-        rankdir=rankdir, fmt=fmt, max_nodes=max_nodes, collapse=False, legend=False
-    )
 
     # The whole pass first (texts and final grads), then the frames: knowing every
     # final gradient fixes the width of each grad cell, so the layout never moves.
