@@ -184,6 +184,8 @@ NASTY_LABELS = [
     "&amp; is not an entity",
     "<B>not bold</B>",
     "tab\there",
+    "\\N and \\G are names to Graphviz",
+    "a\\\\N \\L \\E \\T \\H \\l\\r end",
 ]
 
 
@@ -203,8 +205,17 @@ def test_labels_are_shown_literally(label: str, capfd: pytest.CaptureFixture[str
     assert "Warning" not in capfd.readouterr().err  # Graphviz parsed it without complaint
 
 
+def test_backslashes_in_labels_are_doubled_in_the_dot_text() -> None:
+    # Graphviz replaces \N and \G in a label (HTML-like too) by the node's and the
+    # graph's names; a doubled backslash is shown as one.
+    assert escape_html_text("\\N \\G") == "\\\\N \\\\G"
+    leaf = Value(1.0, label="x\\N")
+    source = draw(leaf * 1, legend=False).source
+    assert "<B>x\\\\N</B>" in source
+
+
 def test_control_characters_become_visible_escapes() -> None:
-    assert escape_html_text("bell\x07") == "bell\\x07"
+    assert escape_html_text("bell\x07") == "bell\\\\x07"  # a doubled backslash shows as one
     leaf = Value(1.0, label="bell\x07")
     svg = render(draw(leaf * 1, legend=False))
     assert any(node.texts[0] == "bell\\x07" for node in svg.with_class("leaf"))

@@ -66,12 +66,16 @@ def escape_html_text(text: str) -> str:
 
     ``& < > "`` become entities, newlines become line breaks, tabs become
     spaces, and other control characters (which XML forbids) become ``\\xNN``.
-    Backslashes, braces and bars have no special meaning in HTML-like labels.
+    Braces and bars have no special meaning in HTML-like labels, but Graphviz
+    still replaces ``\\N``, ``\\G`` (the node's and the graph's names) and the
+    like in them, even when the backslash is written as an entity: each backslash
+    is doubled, which Graphviz shows as one.
     """
+    text = text.replace("\\", "\\\\")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = text.replace('"', "&quot;").replace("\t", " ")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    text = _CONTROL_CHARACTERS.sub(lambda match: f"\\\\x{ord(match.group()):02x}", text)
     return text.replace("\n", "<BR/>")
 
 
