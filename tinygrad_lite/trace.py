@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -174,7 +175,13 @@ class Traced:
         self.operands: list[FloatArray] = []  # each group's operand block, for backward
         # Value and gradient arrays per batch size, reused: a fresh (rows, batch)
         # array on every call costs more than the arithmetic of a small network.
+        # Only the MAX_CACHED_BATCH_SIZES most recently used sizes are kept, so
+        # memory stays bounded however many batch sizes are seen.
         self._buffers: dict[int, tuple[FloatArray, FloatArray]] = {}
+        self._gradients: FloatArray | None = None  # the pair of the last forward
+
+    MAX_CACHED_BATCH_SIZES: ClassVar[int] = 4
+    """How many batch sizes keep their value and gradient arrays between calls."""
 
     def forward(self, X: npt.ArrayLike) -> FloatArray:
         """Evaluate the graph on every row of ``X`` (shape ``(batch, n_inputs)``).
@@ -183,12 +190,13 @@ class Traced:
         ``(batch, n_outputs)``. Keeps the values for `backward`."""
         inputs = _checked_batch(X, self.n_inputs)
         batch = inputs.shape[0]
-        if batch not in self._buffers:
-            self._buffers[batch] = (
-                np.empty((self._n_rows, batch)),
-                np.empty((self._n_rows, batch)),
-            )
-        values = self._buffers[batch][0]
+        buffers = self._buffers.pop(batch, None)  # re-inserted last: most recently used
+        if buffers is None:
+            buffers = (np.empty((self._n_rows, batch)), np.empty((self._n_rows, batch)))
+        self._buffers[batch] = buffers
+        while len(self._buffers) > self.MAX_CACHED_BATCH_SIZES:
+            del self._buffers[next(iter(self._buffers))]  # the least recently used
+        values, self._gradients = buffers
         values[: self.n_inputs] = inputs.T
         leaf_data = [leaf.data for leaf in self.leaves]
         values[self.n_inputs : self.n_inputs + len(self.leaves)] = np.array(leaf_data)[:, None]
@@ -236,7 +244,8 @@ class Traced:
                     f"grad_outputs of shape {np.shape(grad_outputs)} does not fit outputs "
                     f"of shape ({batch}, {n_outputs})"
                 ) from None
-        gradients = self._buffers[batch][1]
+        gradients = self._gradients
+        assert gradients is not None  # set by forward, with _values
         gradients.fill(0.0)
         for position, row in enumerate(self._output_rows):
             gradients[row] += seeds[:, position]

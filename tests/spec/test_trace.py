@@ -329,3 +329,29 @@ def test_fit_fast_restores_the_weights_when_the_path_changed_during_training() -
     assert after.keys() == before.keys()
     for key in before:
         np.testing.assert_array_equal(after[key], before[key])
+
+
+def test_the_buffers_kept_between_calls_stay_bounded_over_many_batch_sizes() -> None:
+    model = MLP(3, [4, 1])
+    traced = trace(lambda v: model(v), np.zeros((1, 3)))
+    rng = np.random.default_rng(0)
+    for batch in range(1, 60):
+        X = rng.normal(size=(batch, 3))
+        outputs = traced.forward(X)
+        traced.backward()
+        assert outputs.shape == (batch,)
+        assert traced.input_grads is not None and traced.input_grads.shape == (batch, 3)
+    assert len(traced._buffers) <= 4  # Traced.MAX_CACHED_BATCH_SIZES, not one pair per size
+    # a size seen again, after others pushed it out, still gives the scalar engine's numbers
+    X = rng.normal(size=(5, 3))
+    for parameter in model.parameters():
+        parameter.grad = 0.0
+    traced.forward(X)
+    traced.backward()
+    traced_grads = [parameter.grad for parameter in model.parameters()]
+    for parameter in model.parameters():
+        parameter.grad = 0.0
+    total([model([Value(x) for x in row]) for row in X.tolist()]).backward()
+    np.testing.assert_allclose(
+        traced_grads, [parameter.grad for parameter in model.parameters()], rtol=1e-12
+    )
